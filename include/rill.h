@@ -1,0 +1,417 @@
+/*
+ * rill.h: the public API of librill, a BitTorrent library.
+ *
+ * Conventions (see DESIGN.md):
+ * - Functions return 0 or a negative `enum rill_err`; rill_strerror() names it.
+ *   Parsers also fill a `struct rill_error` with the byte offset and a message.
+ * - The caller allocates structs; rill_x_init()/rill_x_free() pair up, and a
+ *   free function is safe on a zeroed or already freed struct.
+ * - Time is uint64_t milliseconds of a monotonic clock, always passed in.
+ */
+#ifndef RILL_H
+#define RILL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RILL_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ errors */
+
+enum rill_err {
+    RILL_OK = 0,
+    RILL_ENOMEM = -1,       /* allocation failed or a buffer cap was reached */
+    RILL_EINVAL = -2,       /* invalid argument from the caller */
+    RILL_ETRUNCATED = -3,   /* input ended in the middle of a value */
+    RILL_ESYNTAX = -4,      /* malformed input */
+    RILL_ELIMIT = -5,       /* a limit was exceeded (depth, tokens, size) */
+    RILL_EKEYORDER = -6,    /* dictionary keys unsorted or duplicated */
+    RILL_ETRAILING = -7,    /* bytes after the end of the value */
+    RILL_EINTEGER = -8,     /* leading zero, -0, or out of range */
+    RILL_EMETAINFO = -9,    /* a .torrent is structurally wrong */
+    RILL_EPATH = -10,       /* an unsafe file path */
+    RILL_EUNSUPPORTED = -11,/* valid, but rill does not support it (v2-only) */
+    RILL_EMAGNET = -12,     /* a malformed magnet link */
+    RILL_EIO = -13,         /* a read, write or open failed */
+    RILL_ENOENT = -14,      /* a file does not exist */
+    RILL_ERESUME = -15,     /* a resume file is torn, corrupt or stale */
+    RILL_ERANGE = -16,      /* an offset or index outside the torrent */
+};
+
+/* A static English name of an error code. Never NULL. */
+const char *rill_strerror(int err);
+
+/* Details of a parse error: what went wrong and where. */
+struct rill_error {
+    int code;          /* enum rill_err */
+    size_t offset;     /* byte offset in the input, when it applies */
+    char msg[160];     /* a sentence without trailing newline */
+};
+
+/* ----------------------------------------------------------------- buffers */
+
+/* A growable byte buffer with a hard cap. Once an append fails (out of
+ * memory or past `max`), `failed` sticks and further appends do nothing, so a
+ * writer can check once at the end (curl's dynbuf). */
+struct rill_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+    size_t max; /* 0 means the default, 64 MiB */
+    bool failed;
+};
+
+void rill_buf_init(struct rill_buf *b, size_t max);
+void rill_buf_free(struct rill_buf *b);
+int rill_buf_append(struct rill_buf *b, const void *p, size_t n);
+int rill_buf_appendf(struct rill_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Detaches the bytes: the caller owns the returned pointer (may be NULL when
+ * empty) and the buffer is reset to empty. */
+uint8_t *rill_buf_take(struct rill_buf *b, size_t *len);
+
+/* ----------------------------------------------------------------- hashing */
+
+#define RILL_SHA1_LEN 20
+#define RILL_SHA256_LEN 32
+
+void rill_sha1(const void *p, size_t n, uint8_t out[RILL_SHA1_LEN]);
+void rill_sha256(const void *p, size_t n, uint8_t out[RILL_SHA256_LEN]);
+/* Lowercase hex of `n` bytes into `out`, which has room for 2n+1 chars. */
+void rill_hex(const uint8_t *p, size_t n, char *out);
+/* Parses exactly 2n hex digits (either case). 0 or RILL_ESYNTAX. */
+int rill_unhex(const char *s, size_t slen, uint8_t *out, size_t n);
+
+/* ----------------------------------------------------------------- bencode */
+
+enum rill_btype { RILL_BINT = 1, RILL_BSTR, RILL_BLIST, RILL_BDICT };
+
+/* One decoded value. Nodes are stored in document order in one array: the
+ * first child of node i is node i+1, and `next` is the index just past this
+ * node's subtree, so siblings are reached by jumping. A dictionary's children
+ * alternate key, value. Strings point into the caller's input buffer, which
+ * must outlive the document: nothing is copied. */
+struct rill_bnode {
+    uint8_t type;        /* enum rill_btype */
+    uint32_t next;       /* index past this subtree */
+    uint32_t count;      /* list items, or dictionary pairs */
+    size_t start, end;   /* byte span of the whole encoded value in the input */
+    int64_t i;           /* RILL_BINT */
+    const uint8_t *s;    /* RILL_BSTR: bytes (not NUL-terminated) */
+    size_t slen;
+};
+
+struct rill_blimits {
+    uint32_t max_depth;  /* nesting of lists and dicts; default 64 */
+    uint32_t max_nodes;  /* values in the document; default 1,000,000 */
+};
+
+struct rill_bdoc {
+    struct rill_bnode *nodes;
+    uint32_t count;
+    const uint8_t *input;
+    size_t input_len;
+};
+
+/* Decodes exactly one value that fills `buf` completely. Strict: rejects
+ * leading zeros, -0, integers outside int64, non-string keys, unsorted or
+ * duplicate keys, truncation and trailing bytes. `lim` may be NULL for the
+ * defaults. On error `doc` is left empty and `err` (may be NULL) says what
+ * and where. `doc` must be freed with rill_bdoc_free() after success. */
+int rill_bdecode(struct rill_bdoc *doc, const uint8_t *buf, size_t len,
+                 const struct rill_blimits *lim, struct rill_error *err);
+void rill_bdoc_free(struct rill_bdoc *doc);
+
+/* Navigation. All return NULL when the node is of another type or the key is
+ * missing. */
+const struct rill_bnode *rill_bdoc_root(const struct rill_bdoc *doc);
+const struct rill_bnode *rill_bdict_get(const struct rill_bdoc *doc,
+                                        const struct rill_bnode *dict,
+                                        const char *key);
+/* Iteration: first child (or NULL if empty) and next sibling (or NULL after
+ * the last child of `parent`). For a dict the children are key, value, ... */
+const struct rill_bnode *rill_bnode_first(const struct rill_bdoc *doc,
+                                          const struct rill_bnode *parent);
+const struct rill_bnode *rill_bnode_next(const struct rill_bdoc *doc,
+                                         const struct rill_bnode *parent,
+                                         const struct rill_bnode *child);
+/* True if `n` is a string equal to the NUL-terminated `s`. */
+bool rill_bstr_eq(const struct rill_bnode *n, const char *s);
+
+/* The encoder writes canonical bencode into a rill_buf: whatever order the
+ * caller adds dictionary keys in, rill_benc_end() of a dictionary sorts the
+ * pairs by raw key bytes. A duplicate key or unbalanced begin/end makes the
+ * encoder fail (rill_benc_finish returns RILL_EINVAL). */
+#define RILL_BENC_MAX_DEPTH 32
+struct rill_benc {
+    struct rill_buf *out;
+    uint32_t depth;
+    struct {
+        bool is_dict;
+        size_t start;        /* offset of the first byte after 'd' or 'l' */
+        uint32_t items;
+    } stack[RILL_BENC_MAX_DEPTH];
+    bool failed;
+};
+
+void rill_benc_init(struct rill_benc *e, struct rill_buf *out);
+void rill_benc_int(struct rill_benc *e, int64_t v);
+void rill_benc_str(struct rill_benc *e, const void *p, size_t n);
+void rill_benc_cstr(struct rill_benc *e, const char *s);
+/* A dictionary key followed by its value: call rill_benc_key, then one value. */
+void rill_benc_key(struct rill_benc *e, const char *key);
+void rill_benc_list(struct rill_benc *e);
+void rill_benc_dict(struct rill_benc *e);
+void rill_benc_end(struct rill_benc *e);
+/* Copies an already encoded value verbatim (e.g. an info dictionary). */
+void rill_benc_raw(struct rill_benc *e, const void *p, size_t n);
+/* 0 when everything was balanced and written, or a negative rill_err. */
+int rill_benc_finish(struct rill_benc *e);
+
+/* ---------------------------------------------------------------- metainfo */
+
+enum rill_file_attr {
+    RILL_ATTR_PAD = 1u << 0,        /* BEP 47 'p': padding, never written */
+    RILL_ATTR_EXEC = 1u << 1,       /* 'x' */
+    RILL_ATTR_HIDDEN = 1u << 2,     /* 'h' */
+    RILL_ATTR_SYMLINK = 1u << 3,    /* 'l' */
+};
+
+struct rill_file {
+    char *path;          /* sanitized, relative to the torrent's root, '/'-separated.
+                            For a single-file torrent it is the name. */
+    uint64_t offset;     /* of the file's first byte in the torrent's byte stream */
+    uint64_t length;
+    uint32_t attr;       /* enum rill_file_attr bits */
+    int64_t mtime;       /* BEP 47 'mtime' or 0 */
+    char *symlink;       /* target for RILL_ATTR_SYMLINK, '/'-joined, or NULL */
+};
+
+struct rill_tier {
+    char **urls;
+    size_t count;
+};
+
+struct rill_metainfo {
+    uint8_t info_hash[RILL_SHA1_LEN];
+    char *name;              /* sanitized */
+    bool multi_file;         /* 'files' list, so content sits under a directory */
+    uint64_t total_size;
+    uint32_t piece_length;
+    uint32_t piece_count;
+    uint8_t *piece_hashes;   /* 20 * piece_count */
+    struct rill_file *files;
+    size_t file_count;
+    struct rill_tier *tiers; /* announce-list tiers, or one tier of 'announce' */
+    size_t tier_count;
+    char **web_seeds;        /* BEP 19 url-list */
+    size_t web_seed_count;
+    bool is_private;
+    bool hybrid;             /* has v2 keys too; read through its v1 part */
+    int64_t creation_date;   /* 0 if absent */
+    char *comment;
+    char *created_by;
+    char *source;
+    uint32_t renamed;        /* path components that were made safe */
+    uint8_t *info;           /* copy of the info dictionary's raw bytes */
+    size_t info_len;
+};
+
+/* Limits that make a torrent hostile rather than large. */
+#define RILL_MAX_TORRENT_SIZE (64u << 20)  /* bytes of .torrent accepted */
+#define RILL_MAX_PATH_BYTES 4096           /* a whole sanitized path */
+#define RILL_MAX_NAME_BYTES 255            /* one component */
+#define RILL_MAX_FILES 1000000u
+#define RILL_MIN_PIECE (16u << 10)
+#define RILL_MAX_PIECE (128u << 20)
+
+/* Parses a whole .torrent. The info-hash is the SHA-1 of the info dictionary's
+ * bytes exactly as they appear. Paths are checked (see rill_path_component).
+ * On error `mi` holds nothing and `err` says why. */
+int rill_metainfo_parse(struct rill_metainfo *mi, const uint8_t *buf, size_t len,
+                        struct rill_error *err);
+/* Parses a bare info dictionary (from ut_metadata); trackers stay empty. */
+int rill_metainfo_parse_info(struct rill_metainfo *mi, const uint8_t *info, size_t len,
+                             struct rill_error *err);
+/* Reads and parses a file, refusing more than RILL_MAX_TORRENT_SIZE bytes. */
+int rill_metainfo_load(struct rill_metainfo *mi, const char *path, struct rill_error *err);
+void rill_metainfo_free(struct rill_metainfo *mi);
+
+/* Piece geometry. */
+uint32_t rill_piece_size(const struct rill_metainfo *mi, uint32_t piece);
+/* Index of the first file overlapping byte `offset` (binary search). */
+size_t rill_file_at(const struct rill_metainfo *mi, uint64_t offset);
+
+/* Checks one path component from a torrent and writes the safe form into `out`
+ * (capacity `cap`, NUL-terminated). Returns 0 if unchanged, 1 if it was made
+ * safe (renamed), or RILL_EPATH with `why` set to a static reason when it
+ * must be rejected. The policy (also in README):
+ *   rejected: empty, ".", "..", containing NUL, '/' or '\\'.
+ *   renamed:  control characters and invalid UTF-8 become '_'; a component
+ *             longer than RILL_MAX_NAME_BYTES is cut, keeping its extension,
+ *             with a short hash so distinct long names stay distinct. */
+int rill_path_component(const uint8_t *p, size_t n, char *out, size_t cap,
+                        const char **why);
+
+/* Building a torrent: the info dictionary comes from rill_create (io), the
+ * outer dictionary from these fields. */
+struct rill_torrent_opts {
+    const char *const *trackers;  /* NULL-terminated; each entry may hold a
+                                     comma-separated tier */
+    const char *const *web_seeds; /* NULL-terminated */
+    const char *comment;
+    const char *source;           /* goes into the info dictionary */
+    const char *created_by;       /* default "rill/VERSION" */
+    bool is_private;
+    bool no_date;
+    int64_t creation_date;        /* used unless no_date */
+};
+
+/* ------------------------------------------------------------------ magnet */
+
+struct rill_magnet {
+    uint8_t info_hash[RILL_SHA1_LEN];
+    char *name;            /* dn, percent-decoded, or NULL */
+    char **trackers;       /* tr, in order */
+    size_t tracker_count;
+    char **web_seeds;      /* ws */
+    size_t web_seed_count;
+    char **peers;          /* x.pe, "host:port" */
+    size_t peer_count;
+};
+
+/* Parses a magnet URI. xt=urn:btih: takes 40 hex or 32 base32 characters; a
+ * v2-only magnet (only urn:btmh:) is RILL_EUNSUPPORTED. Unknown parameters
+ * are ignored, malformed percent-encoding, a missing or repeated btih, or a
+ * value that is too long is RILL_EMAGNET with the offset of the fault. */
+int rill_magnet_parse(struct rill_magnet *m, const char *uri, size_t len,
+                      struct rill_error *err);
+/* Builds a canonical magnet link (hex btih, dn, tr, ws, x.pe, all
+ * percent-encoded as needed) into `out`. */
+int rill_magnet_build(const struct rill_magnet *m, struct rill_buf *out);
+/* The magnet link of a torrent: info-hash, name, every tracker, web seeds. */
+int rill_magnet_from_metainfo(const struct rill_metainfo *mi, struct rill_buf *out);
+void rill_magnet_free(struct rill_magnet *m);
+
+/* ---------------------------------------------------------------- bitfield */
+
+struct rill_bitfield {
+    uint8_t *bits;   /* BitTorrent order: piece 0 is the high bit of byte 0 */
+    uint32_t size;   /* bits */
+    uint32_t count;  /* bits set */
+};
+
+int rill_bitfield_init(struct rill_bitfield *b, uint32_t size);
+void rill_bitfield_free(struct rill_bitfield *b);
+bool rill_bitfield_get(const struct rill_bitfield *b, uint32_t i);
+void rill_bitfield_set(struct rill_bitfield *b, uint32_t i, bool v);
+size_t rill_bitfield_bytes(const struct rill_bitfield *b);
+/* Loads wire bytes; RILL_ESYNTAX if the length is wrong or spare bits are set. */
+int rill_bitfield_load(struct rill_bitfield *b, const uint8_t *p, size_t n);
+
+/* ----------------------------------------------------------------- storage */
+
+/* Pieces mapped onto the files under `root` (the download directory; the
+ * content sits at root/NAME). Blocks are read and written with pread/pwrite;
+ * files are created sparse on first write; padding files are never touched;
+ * at most `max_open` descriptors stay open (least recently used closed).
+ * Not thread-safe: workers use one storage each, or lock around it. */
+struct rill_storage;
+
+struct rill_storage_opts {
+    unsigned max_open;     /* default 64 */
+    bool read_only;        /* never create or write (verify, seed) */
+};
+
+/* `mi` must outlive the storage. `root` is copied. */
+int rill_storage_open(struct rill_storage **st, const struct rill_metainfo *mi,
+                      const char *root, const struct rill_storage_opts *opts);
+void rill_storage_close(struct rill_storage *st);
+/* Reads `len` bytes at `offset` within `piece`. Padding reads as zeros.
+ * RILL_ENOENT if a needed file is missing or too short (the piece is
+ * missing, not bad), RILL_EIO on other failures, RILL_ERANGE if outside. */
+int rill_storage_read(struct rill_storage *st, uint32_t piece, uint32_t offset,
+                      void *buf, uint32_t len);
+int rill_storage_write(struct rill_storage *st, uint32_t piece, uint32_t offset,
+                       const void *buf, uint32_t len);
+/* The on-disk path of file `i` (under root), or NULL for padding. */
+const char *rill_storage_path(const struct rill_storage *st, size_t i);
+/* fsyncs every open file. */
+int rill_storage_sync(struct rill_storage *st);
+
+/* ------------------------------------------------------------------ resume */
+
+/* A resume file records which pieces were verified, with each file's size and
+ * mtime at the time. It is written atomically (temporary file, fsync, rename)
+ * and carries a checksum, so a torn or corrupt file is detected. */
+int rill_resume_save(const char *path, const struct rill_metainfo *mi,
+                     const struct rill_storage *st, const struct rill_bitfield *have);
+/* Fills `have` (initialised to mi->piece_count bits, all clear) with the
+ * pieces that can be trusted: those recorded as verified whose files all
+ * still have the recorded size and mtime. Pieces touching a changed file are
+ * left clear so the caller re-checks them. RILL_ENOENT if there is no file,
+ * RILL_ERESUME if it is torn, corrupt or for another torrent (have stays
+ * clear: nothing unverified is ever trusted). */
+int rill_resume_load(const char *path, const struct rill_metainfo *mi,
+                     const struct rill_storage *st, struct rill_bitfield *have);
+/* The conventional resume path: ROOT/.rill/HEXINFOHASH.resume */
+int rill_resume_path(const char *root, const struct rill_metainfo *mi, struct rill_buf *out);
+
+/* ------------------------------------------------------------------ create */
+
+struct rill_create_opts {
+    uint32_t piece_length;   /* 0: chosen automatically */
+    bool include_hidden;     /* include files and directories starting with '.' */
+    unsigned threads;        /* hashing threads; 0: one per core */
+    /* Progress: called from the calling thread with bytes hashed so far. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+};
+
+/* The piece length rill picks for `total` bytes: 256 KiB up to 1 GiB of
+ * content, then doubling so there are at most about 4,000 pieces, capped at
+ * 16 MiB. */
+uint32_t rill_create_piece_length(uint64_t total);
+
+/* Walks `path` (a file or a directory; files sorted by their full relative
+ * path, byte-wise), hashes every piece on all cores with reading overlapped,
+ * and writes the .torrent bytes into `out`. Symlinks are followed only at the
+ * top; inside a directory they are skipped. */
+int rill_create(const char *path, const struct rill_create_opts *copts,
+                const struct rill_torrent_opts *topts, struct rill_buf *out,
+                struct rill_error *err);
+
+/* ------------------------------------------------------------------- check */
+
+enum rill_piece_state {
+    RILL_PIECE_GOOD = 0,    /* present and its SHA-1 matches */
+    RILL_PIECE_BAD = 1,     /* present but the hash does not match */
+    RILL_PIECE_MISSING = 2, /* a file it needs is absent or too short */
+};
+
+struct rill_check_opts {
+    unsigned threads;                      /* 0: one per core */
+    const struct rill_bitfield *trusted;   /* pieces to mark good without
+                                              hashing (from resume), or NULL */
+    /* Called on the calling thread as pieces finish, in no particular order. */
+    void (*progress)(void *ctx, uint32_t done, uint32_t total);
+    void *progress_ctx;
+};
+
+/* Hashes every piece of the content under `root` (laid out as for
+ * rill_storage_open) on all cores, reading overlapped with hashing, and
+ * stores one enum rill_piece_state per piece in `states` (piece_count bytes).
+ * Returns 0 when every piece was examined (whatever their states), or a
+ * negative error when checking itself failed. */
+int rill_check(const struct rill_metainfo *mi, const char *root,
+               const struct rill_check_opts *opts, uint8_t *states);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RILL_H */

@@ -1,0 +1,33 @@
+/* Internal helpers shared across rill's files (rill__ names). */
+#ifndef RILL_UTIL_H
+#define RILL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rill.h"
+
+/* Fills `err` (which may be NULL) and returns `code`, so a parser can write
+ * `return rill__fail(err, RILL_ESYNTAX, off, "expected ':' after length");`. */
+int rill__fail(struct rill_error *err, int code, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* malloc'd NUL-terminated copy of n bytes, or NULL when out of memory. */
+char *rill__strndup(const void *p, size_t n);
+
+/* Big-endian loads and stores used by wire formats. */
+static inline uint32_t rill__be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void rill__put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+#define RILL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
