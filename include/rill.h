@@ -147,7 +147,7 @@ bool rill_bstr_eq(const struct rill_bnode *n, const char *s);
  * caller adds dictionary keys in, rill_benc_end() of a dictionary sorts the
  * pairs by raw key bytes. A duplicate key or unbalanced begin/end makes the
  * encoder fail (rill_benc_finish returns RILL_EINVAL). */
-#define RILL_BENC_MAX_DEPTH 32
+#define RILL_BENC_MAX_DEPTH 64
 struct rill_benc {
     struct rill_buf *out;
     uint32_t depth;
@@ -227,8 +227,8 @@ struct rill_metainfo {
 #define RILL_MAX_PATH_BYTES 4096           /* a whole sanitized path */
 #define RILL_MAX_NAME_BYTES 255            /* one component */
 #define RILL_MAX_FILES 1000000u
-#define RILL_MIN_PIECE (16u << 10)
-#define RILL_MAX_PIECE (128u << 20)
+#define RILL_MIN_PIECE (16u << 10)          /* smallest piece rill creates */
+#define RILL_MAX_PIECE (128u << 20)         /* largest piece rill accepts */
 
 /* Parses a whole .torrent. The info-hash is the SHA-1 of the info dictionary's
  * bytes exactly as they appear. Paths are checked (see rill_path_component).
