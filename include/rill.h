@@ -291,8 +291,11 @@ struct rill_magnet {
  * value that is too long is RILL_EMAGNET with the offset of the fault. */
 int rill_magnet_parse(struct rill_magnet *m, const char *uri, size_t len,
                       struct rill_error *err);
-/* Builds a canonical magnet link (hex btih, dn, tr, ws, x.pe, all
- * percent-encoded as needed) into `out`. */
+/* Appends a canonical magnet link (hex btih, dn, tr, ws percent-encoded as
+ * needed; x.pe written as host:port, IPv6 in brackets, since libtorrent does
+ * not decode x.pe) to `out`. Whatever it writes, rill_magnet_parse reads back
+ * equal, so it refuses what parse would: RILL_ELIMIT past the parse caps,
+ * RILL_EINVAL for a malformed peer or a NULL entry; `out` is then unchanged. */
 int rill_magnet_build(const struct rill_magnet *m, struct rill_buf *out);
 /* The magnet link of a torrent: info-hash, name, every tracker, web seeds. */
 int rill_magnet_from_metainfo(const struct rill_metainfo *mi, struct rill_buf *out);
