@@ -354,7 +354,7 @@ int rill_storage_sync(struct rill_storage *st);
  * and carries a checksum, so a torn or corrupt file is detected. */
 int rill_resume_save(const char *path, const struct rill_metainfo *mi,
                      const struct rill_storage *st, const struct rill_bitfield *have);
-/* Fills `have` (initialised to mi->piece_count bits, all clear) with the
+/* Fills `have` (zeroed, or initialised to mi->piece_count bits) with the
  * pieces that can be trusted: those recorded as verified whose files all
  * still have the recorded size and mtime. Pieces touching a changed file are
  * left clear so the caller re-checks them. RILL_ENOENT if there is no file,
