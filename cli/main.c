@@ -1,3 +1,99 @@
-/* Placeholder until the CLI lands in this session. */
+/* rill: one binary, git-style subcommands. This file only dispatches; each
+ * command lives in cli/cmd_NAME.c. */
 #include <stdio.h>
-int main(void) { puts("rill"); return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"create", cli_cmd_create, "make a .torrent from a file or directory"},
+    {"info", cli_cmd_info, "show what a .torrent or magnet link holds"},
+    {"verify", cli_cmd_verify, "check downloaded data against a .torrent"},
+};
+
+static void usage(FILE *f)
+{
+    fputs("Usage: rill COMMAND [OPTIONS] [ARGS]\n"
+          "       rill help COMMAND | rill COMMAND --help\n"
+          "       rill --version\n"
+          "\n"
+          "Commands:\n",
+          f);
+    for (size_t i = 0; i < CLI_ARRAY_LEN(commands); i++)
+        fprintf(f, "  %-8s  %s\n", commands[i].name, commands[i].summary);
+    fputs("\n"
+          "Exit status:\n"
+          "  0  success\n"
+          "  1  verify found missing or bad data\n"
+          "  2  usage error (unknown command or option, bad argument)\n"
+          "  3  invalid input (a bad torrent or magnet link)\n"
+          "  4  I/O or system error\n"
+          "\n"
+          "See rill(1) for details.\n",
+          f);
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < CLI_ARRAY_LEN(commands); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* Runs `cmd` with argv[0] set to "rill NAME", so getopt's own complaints
+ * read "rill create: unrecognized option '--foo'". */
+static int run_command(const struct command *cmd, int argc, char **argv)
+{
+    char prog[64];
+    snprintf(prog, sizeof prog, "rill %s", cmd->name);
+    argv[0] = prog;
+    return cmd->run(argc, argv);
+}
+
+static int help_for(int argc, char **argv)
+{
+    if (argc < 3) {
+        usage(stdout);
+        return cli_finish(CLI_EXIT_OK);
+    }
+    const struct command *cmd = find_command(argv[2]);
+    if (!cmd) {
+        cli_error("unknown command '%s'", argv[2]);
+        return cli_usage_hint(NULL);
+    }
+    char help[] = "--help";
+    char *sub[] = {argv[2], help, NULL};
+    return run_command(cmd, 2, sub);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *arg = argv[1];
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0)
+        return help_for(argc, argv);
+    if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0 ||
+        strcmp(arg, "version") == 0) {
+        puts("rill " RILL_VERSION);
+        return cli_finish(CLI_EXIT_OK);
+    }
+    const struct command *cmd = find_command(arg);
+    if (!cmd) {
+        if (arg[0] == '-')
+            cli_error("unknown option '%s'", arg);
+        else
+            cli_error("unknown command '%s'", arg);
+        return cli_usage_hint(NULL);
+    }
+    return cli_finish(run_command(cmd, argc - 1, argv + 1));
+}

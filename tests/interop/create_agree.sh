@@ -20,7 +20,18 @@ lt_hash() { # PATH PIECE_SIZE -> info-hash of a v1-only libtorrent torrent
   $PY - "$1" "$2" "$TRACKER" <<'PY'
 import sys, os, libtorrent as lt
 path, piece, tracker = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-fs = lt.file_storage(); lt.add_files(fs, path)
+# lt.add_files lists a directory in readdir order, which no two machines
+# share; give libtorrent the files in rill's (and mktorrent's) documented
+# order instead: full relative path, byte-wise.
+fs = lt.file_storage()
+if os.path.isdir(path):
+    name = os.path.basename(path); rels = []
+    for d, _, files in os.walk(path):
+        rels += [os.path.relpath(os.path.join(d, f), path) for f in files]
+    for rel in sorted(rels, key=lambda r: r.encode()):
+        fs.add_file(name + "/" + rel, os.path.getsize(os.path.join(path, rel)))
+else:
+    lt.add_files(fs, path)
 t = lt.create_torrent(fs, piece, flags=lt.create_torrent.v1_only)
 t.add_tracker(tracker)
 lt.set_piece_hashes(t, os.path.dirname(path))
@@ -32,8 +43,8 @@ pieces_of() { # TORRENT -> hex of the pieces string, through libtorrent
 }
 
 for target in single/movie.bin tree; do
-  for piece in 16K 256K; do
-    bytes=$(( ${piece%K} * 1024 )); log2=$($PY -c "print($bytes.bit_length()-1)")
+  for piece in 32K 256K; do
+    bytes=$(( ${piece%K} * 1024 )); log2=$($PY -c "print(($bytes).bit_length()-1)")
     out="$WORK/rill-$(basename $target)-$piece.torrent"
     "$RILL" create "$WORK/$target" --piece-size "$piece" --tracker "$TRACKER" --no-date -o "$out" >/dev/null
     ours=$(info_hash "$out")

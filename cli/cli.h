@@ -1,0 +1,146 @@
+/* Shared helpers of the rill command-line tool: exit codes, messages, human
+ * sizes, safe printing, a JSON writer and a progress display. The CLI only
+ * parses arguments and prints; everything else is librill (DESIGN.md). */
+#ifndef RILL_CLI_H
+#define RILL_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rill.h"
+
+#define CLI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit statuses, documented in `rill --help` and rill(1). */
+enum cli_exit {
+    CLI_EXIT_OK = 0,       /* success */
+    CLI_EXIT_PROBLEMS = 1, /* verify found missing or bad data */
+    CLI_EXIT_USAGE = 2,    /* bad command line */
+    CLI_EXIT_INVALID = 3,  /* invalid input: a bad torrent or magnet link */
+    CLI_EXIT_IO = 4,       /* I/O or system error */
+};
+
+/* A subcommand: argv[0] is "rill NAME" (so getopt's messages name it), the
+ * return value is the process exit status. */
+int cli_cmd_create(int argc, char **argv);
+int cli_cmd_info(int argc, char **argv);
+int cli_cmd_verify(int argc, char **argv);
+
+/* ------------------------------------------------------------ messages */
+
+/* Prints "rill: MESSAGE\n" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "Try 'rill CMD --help'." on stderr and returns CLI_EXIT_USAGE;
+ * `cmd` may be NULL for the top level. */
+int cli_usage_hint(const char *cmd);
+/* The exit status that fits a librill error code. */
+int cli_exit_for(int err);
+/* Reports a librill failure about `what` (a file name or argument):
+ * "rill: WHAT: MESSAGE" with the byte offset for parse errors. Returns the
+ * exit status from cli_exit_for. */
+int cli_report(const char *what, int code, const struct rill_error *err);
+/* "key:" padded to a common column on stdout; the caller prints the value.
+ * cli_field_str prints a terminal-safe value and a newline. */
+void cli_field(const char *key);
+void cli_field_str(const char *key, const char *value);
+void cli_field_fmt(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Flushes stdout and turns a write error into CLI_EXIT_IO. */
+int cli_finish(int status);
+
+/* ------------------------------------------------------ sizes and numbers */
+
+#define CLI_SIZE_BUF 32
+
+/* "0 B", "1023 B", "256 KiB", "1.00 GiB", "12.3 MiB": three significant
+ * digits in binary units. Returns `buf` (CLI_SIZE_BUF bytes). */
+const char *cli_fmt_size(uint64_t bytes, char *buf);
+/* The same for a rate: "12.3 MiB/s". */
+const char *cli_fmt_rate(double bytes_per_sec, char *buf);
+/* Seconds as "42s", "3m07s", "2h05m". */
+const char *cli_fmt_duration(uint64_t secs, char *buf);
+/* Unix seconds as ISO 8601 UTC "2024-05-01T12:00:00Z"; falls back to the
+ * plain number if the value is outside what the C library can convert. */
+const char *cli_fmt_date(int64_t unix_secs, char *buf);
+
+/* Parses a byte count: digits with an optional suffix. K, M, G, T (also
+ * KB/KiB and lowercase) are powers of 1024; kbit, Mbit, Gbit are decimal
+ * bits (as line rates are quoted), rounded down to whole bytes. A trailing
+ * "/s" is allowed so rates read naturally. Rejects signs, spaces,
+ * fractions, unknown suffixes and overflow. Returns 0, or -1 with `why`
+ * (may be NULL) set to a static reason. */
+int cli_parse_size(const char *s, uint64_t *out, const char **why);
+/* Parses a decimal integer in [0, max] strictly. 0 or -1 with `why`. */
+int cli_parse_uint(const char *s, uint64_t max, uint64_t *out, const char **why);
+
+/* ----------------------------------------------------------- safe text */
+
+/* Length of the valid UTF-8 sequence at p[0..n), or 0 if it is invalid
+ * (overlong forms, surrogates and values past U+10FFFF are invalid). */
+size_t cli_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
+/* Writes text for a terminal: valid printable UTF-8 as is; control
+ * characters, invalid bytes and bidirectional overrides escaped (\xNN,
+ * \u202E), so a hostile name cannot move the cursor or reorder a line. */
+void cli_put_safe(FILE *f, const char *s, size_t n);
+void cli_put_safe_str(FILE *f, const char *s);
+
+/* ------------------------------------------------------------- JSON */
+
+#define CLI_JSON_MAX_DEPTH 16
+
+/* A streaming JSON writer, indented two spaces. Strings are escaped so that
+ * the output is valid JSON for arbitrary bytes: invalid UTF-8 becomes
+ * U+FFFD, control characters \u00XX (or \n, \t, \r). */
+struct cli_json {
+    FILE *f;
+    unsigned depth;
+    bool after_key;                      /* a value completes a "key": pair */
+    bool failed;                         /* nesting too deep or unbalanced */
+    char close[CLI_JSON_MAX_DEPTH];      /* '}' or ']' for each open level */
+    bool has_items[CLI_JSON_MAX_DEPTH];  /* need a comma before the next item */
+    bool compact[CLI_JSON_MAX_DEPTH];    /* this level stays on one line */
+};
+
+void cli_json_init(struct cli_json *j, FILE *f);
+void cli_json_object(struct cli_json *j);
+void cli_json_array(struct cli_json *j);
+/* The same on one line ({"a": 1, "b": [2, 3]}), for small records. */
+void cli_json_object_compact(struct cli_json *j);
+void cli_json_array_compact(struct cli_json *j);
+/* Closes the innermost object or array. */
+void cli_json_end(struct cli_json *j);
+void cli_json_key(struct cli_json *j, const char *key);
+void cli_json_str(struct cli_json *j, const void *p, size_t n);
+/* A NUL-terminated string, or null for NULL. */
+void cli_json_cstr(struct cli_json *j, const char *s);
+void cli_json_u64(struct cli_json *j, uint64_t v);
+void cli_json_i64(struct cli_json *j, int64_t v);
+void cli_json_bool(struct cli_json *j, bool v);
+void cli_json_null(struct cli_json *j);
+/* Ends the document with a newline; -1 if it was unbalanced or too deep. */
+int cli_json_finish(struct cli_json *j);
+
+/* Escaped string only (quotes included), for tests and key writing. */
+void cli_json_put_string(FILE *f, const void *p, size_t n);
+
+/* ----------------------------------------------------------- progress */
+
+/* Progress on stderr: a redrawn bar when stderr is a terminal, otherwise a
+ * plain line at most every few seconds and nothing for a quick job. */
+struct cli_progress {
+    const char *label;       /* "hashing", "checking" */
+    bool enabled;
+    bool tty;
+    bool drawn;              /* a bar is on screen and must be cleared */
+    uint64_t start_ms;
+    uint64_t last_ms;
+};
+
+void cli_progress_init(struct cli_progress *p, const char *label, bool quiet);
+/* `done` and `total` are bytes; throttled internally. */
+void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total);
+/* Clears the bar, so the report that follows starts on a clean line. */
+void cli_progress_done(struct cli_progress *p);
+
+#endif
