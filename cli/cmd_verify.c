@@ -327,11 +327,12 @@ static int check(const struct verify_args *a, const struct rill_metainfo *mi, co
         .progress = on_progress,
         .progress_ctx = &prog,
     };
-    int rc = rill_check(mi, root, &opts, states);
+    struct rill_error err = {0};
+    int rc = rill_check(mi, root, &opts, states, &err);
     cli_progress_done(&prog.bar);
     int status;
     if (rc < 0) {
-        status = cli_report(root, rc, NULL);
+        status = cli_report(root, rc, err.msg[0] ? &err : NULL);
     } else {
         struct verify_result r = {.mi = mi, .root = root, .states = states};
         if (mi->piece_count)

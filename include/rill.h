@@ -410,9 +410,11 @@ struct rill_check_opts {
  * rill_storage_open) on all cores, reading overlapped with hashing, and
  * stores one enum rill_piece_state per piece in `states` (piece_count bytes).
  * Returns 0 when every piece was examined (whatever their states), or a
- * negative error when checking itself failed. */
+ * negative error when checking itself failed, with `err` (may be NULL)
+ * naming the piece or path. */
 int rill_check(const struct rill_metainfo *mi, const char *root,
-               const struct rill_check_opts *opts, uint8_t *states);
+               const struct rill_check_opts *opts, uint8_t *states,
+               struct rill_error *err);
 
 #ifdef __cplusplus
 }
