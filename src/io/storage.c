@@ -376,21 +376,6 @@ static uint64_t piece_bytes(const struct rill_metainfo *mi, uint32_t piece)
     return left < mi->piece_length ? left : mi->piece_length;
 }
 
-/* The last file starting at or before `pos`. Files are contiguous (checked
- * at open) and pos < total_size, so it is the non-empty file holding pos. */
-static size_t file_index(const struct rill_metainfo *mi, uint64_t pos)
-{
-    size_t lo = 0, hi = mi->file_count; /* answer in [lo, hi) */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (mi->files[mid].offset <= pos)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 typedef int (*span_fn)(struct rill_storage *st, size_t i, uint64_t off, uint8_t *buf,
                        size_t n);
 
@@ -405,7 +390,7 @@ static int each_span(struct rill_storage *st, uint32_t piece, uint32_t offset, u
         return 0;
     uint64_t pos = (uint64_t)piece * mi->piece_length + offset;
     size_t done = 0;
-    for (size_t i = file_index(mi, pos); done < len && i < st->nfiles; i++) {
+    for (size_t i = rill_file_at(mi, pos); done < len && i < st->nfiles; i++) {
         const struct rill_file *f = &mi->files[i];
         uint64_t avail = f->offset + f->length - pos;
         size_t n = len - done < avail ? len - done : (size_t)avail;

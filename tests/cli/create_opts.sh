@@ -1,29 +1,8 @@
 #!/usr/bin/env bash
 # rill create's options: never overwrite without --force, atomic output,
 # output naming, reproducible bytes, dates, private, source, hidden files.
-set -euo pipefail
-RILL=${1:?usage: create_opts.sh PATH/TO/rill}
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/rill-cli-opts.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/common.sh"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() {
-    set +e
-    "$RILL" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    set -e
-    out=$(cat "$T/out")
-    err=$(cat "$T/err")
-}
-expect_rc() { [ "$rc" -eq "$1" ] || fail "rill ${*:2}: exit $rc, want $1; stderr: $err; stdout: $out"; }
-has() { grep -qF -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
-lacks() { ! grep -qF -- "$2" <<<"$1" || fail "did not expect '$2' in: $1"; }
-json_check() {
-    "$PY" -c "import json,sys
-d = json.load(open(sys.argv[1]))
-$1" "$T/out" || fail "JSON check failed on: $out"
-}
 hash_of() { "$RILL" info "$1" --json | "$PY" -c "import json,sys; print(json.load(sys.stdin)['info_hash'])"; }
 
 mkdir -p "$T/src/d" "$T/out_dir"

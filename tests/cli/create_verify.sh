@@ -1,30 +1,8 @@
 #!/usr/bin/env bash
 # create -> info (text and JSON) -> verify good; then a corrupted byte, a
 # deleted file and a truncated file make verify fail and name the file.
-set -euo pipefail
-RILL=${1:?usage: create_verify.sh PATH/TO/rill}
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/rill-cli-cv.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/common.sh"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() {
-    set +e
-    "$RILL" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    set -e
-    out=$(cat "$T/out")
-    err=$(cat "$T/err")
-}
-expect_rc() { [ "$rc" -eq "$1" ] || fail "rill ${*:2}: exit $rc, want $1; stderr: $err; stdout: $out"; }
-has() { grep -qF -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
-lacks() { ! grep -qF -- "$2" <<<"$1" || fail "did not expect '$2' in: $1"; }
-# json_check 'PYTHON': runs Python assertions with the last stdout parsed as `d`.
-json_check() {
-    "$PY" -c "import json,sys
-d = json.load(open(sys.argv[1]))
-$1" "$T/out" || fail "JSON check failed on: $out"
-}
 # Deterministic content: SIZE pseudo-random bytes from SEED.
 gen() { "$PY" -c "import random,sys
 r = random.Random(int(sys.argv[2])); sys.stdout.buffer.write(r.randbytes(int(sys.argv[3])))" \

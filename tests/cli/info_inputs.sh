@@ -2,29 +2,8 @@
 # rill info on every kind of input: magnet links (hex and base32), torrents
 # from other tools, hand-made torrents with padding files and unsafe paths,
 # standard input, and broken input (exit 3 with a `rill:` message).
-set -euo pipefail
-RILL=${1:?usage: info_inputs.sh PATH/TO/rill}
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/rill-cli-info.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/common.sh"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() {
-    set +e
-    "$RILL" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    set -e
-    out=$(cat "$T/out")
-    err=$(cat "$T/err")
-}
-expect_rc() { [ "$rc" -eq "$1" ] || fail "rill ${*:2}: exit $rc, want $1; stderr: $err; stdout: $out"; }
-has() { grep -qF -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
-lacks() { ! grep -qF -- "$2" <<<"$1" || fail "did not expect '$2' in: $1"; }
-json_check() {
-    "$PY" -c "import json,sys
-d = json.load(open(sys.argv[1]))
-$1" "$T/out" || fail "JSON check failed on: $out"
-}
 # invalid ARGS...: rill must exit 3 and say `rill: ...` on stderr, nothing on stdout.
 invalid() {
     run "$@"

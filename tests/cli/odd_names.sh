@@ -2,28 +2,7 @@
 # Odd names and text: quotes, newlines, tabs, UTF-8, invalid UTF-8 and
 # terminal escapes must come out as valid JSON that round-trips, and as
 # escaped (never raw control characters) text. Also size formatting.
-set -euo pipefail
-RILL=${1:?usage: odd_names.sh PATH/TO/rill}
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/rill-cli-odd.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() {
-    set +e
-    "$RILL" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    set -e
-    out=$(cat "$T/out")
-    err=$(cat "$T/err")
-}
-expect_rc() { [ "$rc" -eq "$1" ] || fail "rill ${*:2}: exit $rc, want $1; stderr: $err; stdout: $out"; }
-has() { grep -qF -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
-json_check() {
-    "$PY" -c "import json,sys
-d = json.load(open(sys.argv[1], encoding='utf-8'))
-$1" "$T/out" || fail "JSON check failed on: $out"
-}
+. "$(dirname "$0")/../lib/common.sh"
 
 D=$T/odd
 mkdir -p "$D/dir \"q\""

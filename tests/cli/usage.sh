@@ -1,23 +1,7 @@
 #!/usr/bin/env bash
 # rill's command line itself: help, version, unknown commands and options,
 # bad arguments, and the exit statuses documented in rill(1).
-set -euo pipefail
-RILL=${1:?usage: usage.sh PATH/TO/rill}
-T=$(mktemp -d /tmp/rill-cli-usage.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# run ARGS...: runs rill, keeping stdout in $out, stderr in $err, status in $rc.
-run() {
-    set +e
-    "$RILL" "$@" >"$T/out" 2>"$T/err"
-    rc=$?
-    set -e
-    out=$(cat "$T/out")
-    err=$(cat "$T/err")
-}
-expect_rc() { [ "$rc" -eq "$1" ] || fail "rill ${*:2}: exit $rc, want $1; stderr: $err"; }
-has() { grep -qF -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
+. "$(dirname "$0")/../lib/common.sh"
 
 # --- version and help: stdout, exit 0, nothing on stderr.
 run --version

@@ -19,3 +19,22 @@ gen_file() { # PATH BYTES SEED
 }
 need() { command -v "$1" >/dev/null 2>&1 || fail "missing tool $1 (run ./dev.sh deps)"; }
 PY=/usr/bin/python3
+T=$WORK
+# run ARGS...: runs rill, keeping stdout in $out, stderr in $err, status in $rc.
+run() {
+  set +e
+  "$RILL" "$@" >"$T/out" 2>"$T/err"
+  rc=$?
+  set -e
+  out=$(cat "$T/out")
+  err=$(cat "$T/err")
+}
+expect_rc() { [ "$rc" -eq "$1" ] || fail "rill ${*:2}: exit $rc, want $1; stderr: $err; stdout: $out"; }
+has() { grep -qF -- "$2" <<<"$1" || fail "expected '$2' in: $1"; }
+lacks() { ! grep -qF -- "$2" <<<"$1" || fail "did not expect '$2' in: $1"; }
+# json_check 'PYTHON': runs Python assertions with the last stdout parsed as `d`.
+json_check() {
+  "$PY" -c "import json,sys
+d = json.load(open(sys.argv[1], encoding='utf-8'))
+$1" "$T/out" || fail "JSON check failed on: $out"
+}
