@@ -156,22 +156,24 @@ static struct tally tally_range(const uint8_t *states, uint32_t first, uint32_t 
 static struct tally tally_file(const struct verify_result *r, const struct rill_file *f)
 {
     const struct rill_metainfo *mi = r->mi;
-    if (f->length == 0) {
-        struct tally t = {0};
-        char *dir = join(r->root, mi->name);
-        char *p = dir && mi->multi_file ? join(dir, f->path) : NULL;
-        struct stat sb;
-        const char *where = mi->multi_file ? p : dir;
-        t.absent = where && lstat(where, &sb) != 0 && errno == ENOENT;
-        free(p);
-        free(dir);
-        return t;
+    struct tally t = {0};
+    if (f->length > 0) {
+        uint32_t first = (uint32_t)(f->offset / mi->piece_length);
+        uint32_t last = (uint32_t)((f->offset + f->length - 1) / mi->piece_length);
+        if (last >= mi->piece_count)
+            last = mi->piece_count - 1;
+        t = tally_range(r->states, first, last);
     }
-    uint32_t first = (uint32_t)(f->offset / mi->piece_length);
-    uint32_t last = (uint32_t)((f->offset + f->length - 1) / mi->piece_length);
-    if (last >= mi->piece_count)
-        last = mi->piece_count - 1;
-    return tally_range(r->states, first, last);
+    /* Whether the file itself exists: a present file can still have missing
+     * pieces when a piece it shares with a neighbour lacks the neighbour. */
+    char *dir = join(r->root, mi->name);
+    char *p = dir && mi->multi_file ? join(dir, f->path) : NULL;
+    const char *where = mi->multi_file ? p : dir;
+    struct stat sb;
+    t.absent = where && lstat(where, &sb) != 0 && errno == ENOENT;
+    free(p);
+    free(dir);
+    return t;
 }
 
 static const char *file_status(const struct tally *t)
@@ -181,7 +183,7 @@ static const char *file_status(const struct tally *t)
     if (t->absent)
         return "missing";
     if (t->missing)
-        return t->good ? "partial" : "missing";
+        return t->good ? "partial" : "incomplete";
     return "ok";
 }
 
@@ -198,7 +200,7 @@ static bool all_ok(const struct verify_result *r)
 static void print_file_text(const struct verify_result *r, const struct rill_file *f,
                             const struct tally *t)
 {
-    printf("  %-8s ", file_status(t));
+    printf("  %-10s ", file_status(t));
     if (r->mi->multi_file) {
         cli_put_safe_str(stdout, r->mi->name);
         putchar('/');

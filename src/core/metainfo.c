@@ -40,7 +40,7 @@ static int parse_name(struct rill__mi_parse *ps, const struct rill_bnode *info)
     const char *why = NULL;
     int rc = rill_path_component(n->s, n->slen, comp, sizeof comp, &why);
     if (rc < 0)
-        return rill__fail(ps->err, RILL_EPATH, n->start, "unsafe torrent name: %s", why);
+        return rill__fail(ps->err, RILL_EPATH, n->start, "%s in the torrent name", why);
     ps->mi->renamed += (uint32_t)rc;
     ps->mi->name = rill__strndup(comp, strlen(comp));
     return ps->mi->name ? 0 : oom(ps->err);

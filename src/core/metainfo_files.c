@@ -28,7 +28,7 @@ static int add_component(struct rill__mi_parse *ps, const struct rill_bnode *c, 
     const char *why = NULL;
     int rc = rill_path_component(c->s, c->slen, comp, sizeof comp, &why);
     if (rc < 0)
-        return fail_at(ps->err, RILL_EPATH, c, "unsafe file path", why);
+        return fail_at(ps->err, RILL_EPATH, c, why, NULL);
     ps->mi->renamed += (uint32_t)rc;
     size_t n = strlen(comp);
     if (*len + (*len ? 1 : 0) + n > RILL_MAX_PATH_BYTES)
