@@ -416,6 +416,92 @@ int rill_check(const struct rill_metainfo *mi, const char *root,
                const struct rill_check_opts *opts, uint8_t *states,
                struct rill_error *err);
 
+/* ----------------------------------------------------------------- session */
+
+/* A session runs torrents on an event_base that the caller owns and runs
+ * (event_base_dispatch). It owns the listening socket, the worker threads,
+ * global rate limits and the peer id. Two sessions in one process are fine. */
+struct event_base;
+struct rill_session;
+struct rill_torrent;
+
+struct rill_session_opts {
+    const char *bind;            /* listen address, default "0.0.0.0" */
+    uint16_t port;               /* 0: any free port */
+    uint64_t max_up, max_down;   /* bytes/s over all torrents; 0: unlimited */
+    unsigned max_peers;          /* connections over all torrents; default 200 */
+    unsigned workers;            /* disk and hash threads; 0: one per core */
+    uint64_t rng_seed;           /* 0: seeded from OpenSSL's generator */
+    /* Log lines, one event each: human text, or one JSON object per line
+     * when json_log is set. NULL: no logging. */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
+    bool json_log;
+    int verbosity;               /* 0 warnings and milestones, 1 peers, 2 messages */
+};
+
+int rill_session_new(struct rill_session **s, struct event_base *base,
+                     const struct rill_session_opts *opts);
+/* Closes every torrent (saving resume data, without waiting for trackers),
+ * then frees the session. */
+void rill_session_free(struct rill_session *s);
+/* The port the listener is bound to (useful after port 0). */
+uint16_t rill_session_port(const struct rill_session *s);
+/* Our 20-byte peer id ("-RL0100-" and 12 random characters). */
+const uint8_t *rill_session_peer_id(const struct rill_session *s);
+
+enum rill_pick_mode { RILL_PICK_RAREST = 0, RILL_PICK_RANDOM, RILL_PICK_SEQUENTIAL };
+
+struct rill_torrent_params {
+    const struct rill_metainfo *mi;  /* must outlive the torrent */
+    const char *dir;                 /* download directory; content at dir/NAME */
+    bool seed;                       /* keep seeding after completion */
+    double seed_ratio;               /* stop seeding at this upload ratio; 0: never */
+    uint64_t seed_time_ms;           /* stop seeding after this long; 0: never */
+    bool trust_resume;               /* with a valid resume file, skip re-hashing */
+    const char *only;                /* download only files matching this glob */
+    enum rill_pick_mode pick_mode;
+    bool no_endgame;
+    unsigned max_peers;              /* per torrent; default 50 */
+    bool no_trackers;                /* ignore the torrent's trackers */
+    uint64_t max_up, max_down;       /* per torrent; 0: only the global limits */
+    /* Called on the loop thread when the wanted data is complete and
+     * verified, and when the torrent stops for good (ratio/time reached or
+     * a fatal disk error: `error` < 0). */
+    void (*on_complete)(void *ctx, struct rill_torrent *t);
+    void (*on_stopped)(void *ctx, struct rill_torrent *t, int error);
+    void *ctx;
+};
+
+int rill_session_add(struct rill_session *s, const struct rill_torrent_params *params,
+                     struct rill_torrent **t);
+/* Connects to a peer directly ("host:port", "[v6]:port"), besides trackers. */
+int rill_torrent_add_peer(struct rill_torrent *t, const char *host_port);
+/* Stops: announces 'stopped' to trackers (best effort, bounded wait is the
+ * caller's), saves resume data, closes peers. Frees nothing. */
+void rill_torrent_stop(struct rill_torrent *t);
+/* Removes and frees a torrent (stopping it first if needed). */
+void rill_torrent_remove(struct rill_torrent *t);
+
+enum rill_torrent_state {
+    RILL_T_CHECKING, RILL_T_DOWNLOADING, RILL_T_SEEDING, RILL_T_STOPPED, RILL_T_ERROR
+};
+
+struct rill_torrent_stats {
+    enum rill_torrent_state state;
+    uint64_t total_wanted, have_wanted;  /* bytes */
+    uint32_t pieces_have, piece_count;
+    uint64_t downloaded, uploaded;       /* payload bytes this session */
+    uint64_t down_rate, up_rate;         /* bytes/s, last 20 s */
+    uint64_t wasted;                     /* failed pieces and unrequested blocks */
+    unsigned peers, unchoked_us, we_unchoke, seeds_connected;
+    uint64_t eta_ms;                     /* UINT64_MAX when unknown */
+    uint32_t hash_failures, banned;
+    int error;                           /* last fatal error, or 0 */
+};
+
+void rill_torrent_stats(const struct rill_torrent *t, struct rill_torrent_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,107 @@
+/* The per-connection protocol state. */
+#include "testutil.h"
+
+#include "core/peer.h"
+
+static void test_initial_state(void **state)
+{
+    (void)state;
+    struct rill_peer_core p;
+    assert_int_equal(rill_peer_init(&p), 0);
+    assert_true(p.am_choking && p.peer_choking);
+    assert_false(p.am_interested || p.peer_interested);
+    assert_int_equal(p.their_reqq, RILL_PEER_DEFAULT_REQQ);
+    rill_peer_free(&p);
+}
+
+static void test_our_requests(void **state)
+{
+    (void)state;
+    struct rill_peer_core p;
+    assert_int_equal(rill_peer_init(&p), 0);
+    p.their_reqq = 4;
+    assert_int_equal(rill_peer_room(&p, 10), 4);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_int_equal(rill_peer_sent_request(&p, 1, i * 16384, 16384, 100 + i), 0);
+    assert_int_equal(rill_peer_room(&p, 10), 0);
+    assert_int_equal(rill_peer_sent_request(&p, 2, 0, 16384, 200), RILL_ELIMIT);
+
+    uint64_t sent;
+    assert_true(rill_peer_got_block(&p, 1, 0, 16384, 500, &sent)); /* in order */
+    assert_int_equal(sent, 100);
+    assert_true(rill_peer_got_block(&p, 1, 32768, 16384, 501, &sent)); /* out of order */
+    assert_int_equal(sent, 102);
+    assert_false(rill_peer_got_block(&p, 1, 32768, 16384, 502, NULL)); /* twice */
+    assert_false(rill_peer_got_block(&p, 1, 16384, 100, 502, NULL));  /* wrong length */
+    assert_int_equal(p.unrequested_blocks, 2);
+    assert_int_equal(p.last_block_ms, 501);
+    assert_int_equal(rill_peer_room(&p, 10), 2);
+
+    assert_true(rill_peer_forget_request(&p, 1, 16384, 16384));
+    assert_false(rill_peer_forget_request(&p, 1, 16384, 16384));
+
+    /* Timeouts take only the old ones; 0 takes everything. */
+    assert_int_equal(rill_peer_sent_request(&p, 3, 0, 16384, 10000), 0);
+    struct rill_peer_req out[8];
+    assert_int_equal(rill_peer_take_requests(&p, 10050, 1000, out, 8), 1);
+    assert_int_equal(out[0].piece, 1);
+    assert_int_equal(out[0].begin, 49152);
+    assert_int_equal(rill_peer_take_requests(&p, 10050, 0, out, 8), 1);
+    assert_int_equal(out[0].piece, 3);
+    assert_int_equal(p.ours.count, 0);
+    rill_peer_free(&p);
+}
+
+static void test_depth(void **state)
+{
+    (void)state;
+    struct rill_peer_core p;
+    assert_int_equal(rill_peer_init(&p), 0);
+    assert_int_equal(rill_peer_depth(&p, 0), 8);
+    assert_int_equal(rill_peer_depth(&p, 1 << 20), 8 + 128); /* 1 MiB/s: 2 s of blocks */
+    assert_int_equal(rill_peer_depth(&p, 400u << 20), RILL_PEER_DEFAULT_REQQ);
+    p.their_reqq = 5000;
+    assert_int_equal(rill_peer_depth(&p, 400u << 20), RILL_PEER_MAX_DEPTH);
+    rill_peer_free(&p);
+}
+
+static void test_their_requests(void **state)
+{
+    (void)state;
+    struct rill_peer_core p;
+    assert_int_equal(rill_peer_init(&p), 0);
+    const char *why = NULL;
+    /* Choked: rejected unless allowed fast. */
+    assert_int_equal(rill_peer_got_request(&p, 0, 0, 16384, false, 1, &why), RILL_PEER_REJECT);
+    assert_non_null(why);
+    assert_int_equal(rill_peer_got_request(&p, 0, 0, 16384, true, 1, &why), RILL_PEER_ACCEPT);
+    p.am_choking = false;
+    assert_int_equal(rill_peer_got_request(&p, 0, 0, 16384, false, 1, &why), RILL_PEER_REJECT);
+    for (uint32_t i = 1; i < RILL_PEER_MAX_THEIR_QUEUE; i++)
+        assert_int_equal(rill_peer_got_request(&p, 1, i * 16384, 16384, false, 2, &why),
+                         RILL_PEER_ACCEPT);
+    assert_int_equal(rill_peer_got_request(&p, 9, 0, 16384, false, 3, &why), RILL_PEER_VIOLATION);
+    assert_true(rill_peer_got_cancel(&p, 1, 16384, 16384));
+    assert_false(rill_peer_got_cancel(&p, 1, 16384, 16384));
+    struct rill_peer_req r;
+    assert_true(rill_peer_next_to_serve(&p, &r));
+    assert_int_equal(r.piece, 0);
+    assert_true(rill_peer_next_to_serve(&p, &r));
+    assert_int_equal(r.begin, 2 * 16384);
+    struct rill_peer_req out[4];
+    assert_int_equal(rill_peer_choked_them(&p, out, 4), RILL_PEER_MAX_THEIR_QUEUE - 3);
+    assert_int_equal(out[0].begin, 3 * 16384);
+    assert_false(rill_peer_next_to_serve(&p, &r));
+    rill_peer_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_initial_state),
+        cmocka_unit_test(test_our_requests),
+        cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_their_requests),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
