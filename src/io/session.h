@@ -1,0 +1,142 @@
+/* The I/O shell's shared structures: the session, its torrents and their
+ * peer connections. Everything here runs on the event loop thread; workers
+ * only ever see job structs (workers.h). */
+#ifndef RILL_IO_SESSION_H
+#define RILL_IO_SESSION_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/choker.h"
+#include "core/peer.h"
+#include "core/rate.h"
+#include "core/ratelimit.h"
+#include "core/wire.h"
+#include "rill.h"
+#include "util/rng.h"
+
+struct bufferevent;
+struct event;
+struct evconnlistener;
+struct rill_workers;
+struct rill_picker;
+struct rill__announcer;
+
+enum rill__phase {
+    RILL__CONNECTING,   /* outgoing TCP connect in progress */
+    RILL__HANDSHAKE,    /* waiting for the peer's handshake */
+    RILL__ACTIVE,       /* messages flow */
+    RILL__CLOSED,       /* closed; freed once no worker job refers to it */
+};
+
+/* One peer connection. */
+struct rill__peer {
+    struct rill_session *s;
+    struct rill_torrent *t;          /* NULL until an incoming handshake names it */
+    struct rill__peer *next, *prev;  /* in t->peers, or s->handshaking */
+    uint64_t id;                     /* session-unique, never reused */
+    struct bufferevent *bev;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char name[64];                   /* "127.0.0.1:6881" for logs */
+    char client[RILL_WIRE_CLIENT_NAME_MAX];
+    bool outgoing;
+    enum rill__phase phase;
+    uint8_t peer_id[RILL_WIRE_PEER_ID_LEN];
+    bool fast, extended;             /* negotiated */
+    struct rill_wire_limits lim;
+    struct rill_wire_ext_hs ext;
+    struct rill_peer_core core;
+    struct rill_bitfield have;       /* the peer's pieces */
+    bool have_all;                   /* told us have-all before we knew the size */
+    struct rill_rate down, up;       /* payload rates */
+    struct rill_choker_state choke;
+    uint64_t connected_at, last_recv, last_sent, interested_at;
+    uint32_t strikes;                /* pieces it contributed to that failed */
+    uint32_t fast_allowed[10];       /* pieces it lets us request while choked */
+    uint32_t fast_allowed_count;
+    unsigned jobs;                   /* worker jobs that refer to this peer */
+    bool read_blocked;               /* reading paused by the download limit */
+    bool upload_only;                /* BEP 21: the peer will not download */
+};
+
+/* A piece being downloaded: its blocks gather here, then a worker hashes
+ * and writes the whole piece. Only verified data ever reaches the disk. */
+struct rill__piece_buf {
+    uint32_t piece, size, blocks, blocks_got;
+    uint8_t *data;
+    uint8_t *got;                    /* per block: received */
+    uint64_t *from;                  /* per block: id of the peer that sent it */
+    bool hashing;
+};
+
+struct rill__candidate {             /* an address to connect to */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    uint64_t retry_at;               /* 0: now */
+    uint32_t failures;
+    bool connected;
+};
+
+struct rill_torrent {
+    struct rill_session *s;
+    struct rill_torrent *next;
+    struct rill_torrent_params p;
+    const struct rill_metainfo *mi;
+    char *dir, *only, *resume_path;
+    enum rill_torrent_state state;
+    int error;
+    struct rill_storage **storage;   /* one per worker thread */
+    struct rill_picker *picker;
+    struct rill_choker choker;
+    struct rill_bitfield have;       /* verified pieces */
+    struct rill__peer *peers;
+    unsigned npeers;
+    struct rill__piece_buf **bufs;   /* per piece, NULL when not in progress */
+    struct rill__candidate *cands;
+    size_t ncands, cands_cap;
+    struct rill_rate down, up;
+    uint64_t downloaded, uploaded, wasted, started_ms, completed_ms;
+    struct rill_ratelimit up_limit, down_limit;
+    struct event *tick;
+    struct rill__announcer *announcer;
+    uint64_t next_choke_ms, last_resume_ms;
+    bool resume_dirty, complete_fired, stopping;
+    uint32_t hash_failures, banned;
+    unsigned jobs;                   /* worker jobs in flight for this torrent */
+    bool remove_when_idle;
+};
+
+struct rill__ban {
+    struct sockaddr_storage addr;    /* port ignored */
+};
+
+struct rill_session {
+    struct event_base *base;
+    struct rill_session_opts opts;
+    char *bind;
+    struct evconnlistener *listener;
+    uint16_t port;
+    struct rill_workers *workers;
+    struct rill_rng rng;
+    uint8_t peer_id[RILL_WIRE_PEER_ID_LEN];
+    struct rill_ratelimit up_limit, down_limit;
+    uint64_t now, started;
+    uint64_t next_peer_id;
+    struct rill_torrent *torrents;
+    struct rill__peer *handshaking;  /* incoming, torrent not yet known */
+    unsigned npeers;
+    struct rill__ban *bans;
+    size_t nbans;
+};
+
+/* The monotonic clock in ms, read once per callback and stored in s->now. */
+uint64_t rill__tick_now(struct rill_session *s);
+
+/* Logging: `level` 0 always (when a log callback is set), 1 with -v, 2 -vv. */
+void rill__log(struct rill_session *s, int level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif
