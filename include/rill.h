@@ -109,6 +109,10 @@ struct rill_bnode {
 struct rill_blimits {
     uint32_t max_depth;  /* nesting of lists and dicts; default 64 */
     uint32_t max_nodes;  /* values in the document; default 1,000,000 */
+    /* Accept dictionary keys out of order (and so also repeated; lookups
+     * find the first). For messages from peers and trackers, which some
+     * clients write unsorted; never for .torrent files. */
+    bool allow_unsorted;
 };
 
 struct rill_bdoc {

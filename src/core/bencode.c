@@ -23,6 +23,7 @@ struct decoder {
     size_t len, pos;
     struct rill_bdoc *doc;
     uint32_t node_cap, max_nodes, max_depth, depth;
+    bool allow_unsorted;
     struct frame *stack;
     struct rill_error *err;
 };
@@ -129,7 +130,7 @@ static int value_done(struct decoder *d, uint32_t index)
     }
     if (f->want_key) {
         const struct rill_bnode *key = &d->doc->nodes[index];
-        if (f->last_key != SIZE_MAX) {
+        if (f->last_key != SIZE_MAX && !d->allow_unsorted) {
             const struct rill_bnode *prev = &d->doc->nodes[f->last_key];
             size_t m = prev->slen < key->slen ? prev->slen : key->slen;
             int c = m ? memcmp(prev->s, key->s, m) : 0;
@@ -235,6 +236,7 @@ int rill_bdecode(struct rill_bdoc *doc, const uint8_t *buf, size_t len,
     struct decoder d = {.buf = buf, .len = len, .doc = doc, .err = err};
     d.max_depth = lim && lim->max_depth ? lim->max_depth : DEFAULT_MAX_DEPTH;
     d.max_nodes = lim && lim->max_nodes ? lim->max_nodes : DEFAULT_MAX_NODES;
+    d.allow_unsorted = lim && lim->allow_unsorted;
     if (d.max_depth > HARD_MAX_DEPTH)
         d.max_depth = HARD_MAX_DEPTH;
     d.stack = malloc(d.max_depth * sizeof *d.stack);

@@ -169,7 +169,7 @@ int rill_wire_ext_hs_parse(const uint8_t *p, size_t n, struct rill_wire_ext_hs *
                            struct rill_error *err)
 {
     struct rill_bdoc doc;
-    struct rill_blimits lim = {.max_depth = MAX_DEPTH, .max_nodes = MAX_NODES};
+    struct rill_blimits lim = {.max_depth = MAX_DEPTH, .max_nodes = MAX_NODES, .allow_unsorted = true};
     int rc = rill_bdecode(&doc, p, n, &lim, err);
     if (rc)
         return rc;
