@@ -11,6 +11,7 @@
 
 #include "core/choker.h"
 #include "core/peer.h"
+#include "core/picker.h"
 #include "core/rate.h"
 #include "core/ratelimit.h"
 #include "core/wire.h"
@@ -55,8 +56,14 @@ struct rill__peer {
     struct rill_choker_state choke;
     uint64_t connected_at, last_recv, last_sent, interested_at;
     uint32_t strikes;                /* pieces it contributed to that failed */
-    uint32_t fast_allowed[10];       /* pieces it lets us request while choked */
+    struct rill_picker_peer pick;    /* the picker's view of this peer */
+    uint32_t fast_allowed[32];       /* pieces it lets us request while choked */
     uint32_t fast_allowed_count;
+    uint32_t granted_fast[10];       /* pieces we let it request while choked */
+    uint32_t granted_count;
+    unsigned reads;                  /* block reads in flight for its requests */
+    bool sent_first;                 /* sent a message after the handshake */
+    bool got_first;                  /* got a message after the handshake */
     unsigned jobs;                   /* worker jobs that refer to this peer */
     bool read_blocked;               /* reading paused by the download limit */
     bool upload_only;                /* BEP 21: the peer will not download */
@@ -101,6 +108,8 @@ struct rill_torrent {
     uint64_t downloaded, uploaded, wasted, started_ms, completed_ms;
     struct rill_ratelimit up_limit, down_limit;
     struct event *tick;
+    struct event *wake;              /* rate limits: resume reading and serving */
+    bool wake_armed;
     struct rill__announcer *announcer;
     uint64_t next_choke_ms, last_resume_ms;
     bool resume_dirty, complete_fired, stopping;

@@ -1,0 +1,195 @@
+/* The session: listener, workers, global limits, peer id, torrents. */
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "io/conn.h"
+#include "io/session.h"
+#include "io/torrent.h"
+#include "io/workers.h"
+#include "util/util.h"
+
+#define DEFAULT_MAX_PEERS 200
+
+uint64_t rill__tick_now(struct rill_session *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    s->now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return s->now;
+}
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+    if (a->ss_family != b->sa_family)
+        return false;
+    if (b->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (b->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+    return false;
+}
+
+bool rill__session_banned(const struct rill_session *s, const struct sockaddr *sa)
+{
+    for (size_t i = 0; i < s->nbans; i++)
+        if (same_host(&s->bans[i].addr, sa))
+            return true;
+    return false;
+}
+
+void rill__session_ban(struct rill_session *s, const struct sockaddr *sa, socklen_t len)
+{
+    if (rill__session_banned(s, sa))
+        return;
+    struct rill__ban *b = realloc(s->bans, (s->nbans + 1) * sizeof *b);
+    if (!b)
+        return; /* the peer is disconnected anyway; it may come back */
+    s->bans = b;
+    memset(&b[s->nbans], 0, sizeof *b);
+    memcpy(&b[s->nbans].addr, sa, len);
+    s->nbans++;
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int len, void *arg)
+{
+    (void)l;
+    struct rill_session *s = arg;
+    rill__tick_now(s);
+    if (s->npeers >= s->opts.max_peers || rill__session_banned(s, sa)) {
+        evutil_closesocket(fd);
+        return;
+    }
+    evutil_make_socket_nonblocking(fd);
+    if (!rill__peer_accept(s, fd, sa, (socklen_t)len))
+        evutil_closesocket(fd);
+}
+
+int rill__session_adopt(struct rill_session *s, struct rill__peer *p, const uint8_t *info_hash)
+{
+    struct rill_torrent *t = s->torrents;
+    while (t && (memcmp(t->mi->info_hash, info_hash, RILL_SHA1_LEN) != 0 || t->stopping))
+        t = t->next;
+    if (!t || t->npeers >= t->p.max_peers || t->state == RILL_T_CHECKING) {
+        rill__peer_close(p, t ? "torrent busy or full" : "unknown info-hash");
+        return -1;
+    }
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        s->handshaking = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->next = p->prev = NULL;
+    rill__torrent_attach(t, p);
+    rill__send_handshake(p);
+    return 0;
+}
+
+static int listen_on(struct rill_session *s)
+{
+    /* Not evutil_parse_sockaddr_port: it refuses port 0, "any port". */
+    struct sockaddr_storage ss = {0};
+    int len;
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, s->bind, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(s->opts.port);
+        len = sizeof *in;
+    } else if (inet_pton(AF_INET6, s->bind, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(s->opts.port);
+        len = sizeof *in6;
+    } else {
+        return RILL_EINVAL;
+    }
+    s->listener = evconnlistener_new_bind(s->base, on_accept, s,
+                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
+                                          (struct sockaddr *)&ss, len);
+    if (!s->listener)
+        return RILL_EIO;
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&bound, &blen);
+    s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    return 0;
+}
+
+int rill_session_new(struct rill_session **out, struct event_base *base,
+                     const struct rill_session_opts *opts)
+{
+    static const struct rill_session_opts defaults;
+    struct rill_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return RILL_ENOMEM;
+    s->base = base;
+    s->opts = opts ? *opts : defaults;
+    if (!s->opts.max_peers)
+        s->opts.max_peers = DEFAULT_MAX_PEERS;
+    s->bind = strdup(s->opts.bind ? s->opts.bind : "0.0.0.0");
+    s->opts.bind = s->bind;
+    s->started = rill__tick_now(s);
+    int rc = s->bind ? 0 : RILL_ENOMEM;
+    if (!rc)
+        rc = s->opts.rng_seed ? (rill_rng_seed(&s->rng, s->opts.rng_seed), 0)
+                              : rill_rng_seed_secure(&s->rng);
+    if (!rc) {
+        /* The peer id must not be predictable from a test's rng seed alone
+         * when two sessions share one: mix in OpenSSL's generator. */
+        struct rill_rng id_rng;
+        if (rill_rng_seed_secure(&id_rng) != 0)
+            id_rng = s->rng;
+        rill_wire_peer_id(&id_rng, s->peer_id);
+        rill_ratelimit_init(&s->up_limit, s->opts.max_up, 0, s->now);
+        rill_ratelimit_init(&s->down_limit, s->opts.max_down, 0, s->now);
+        rc = rill_workers_new(&s->workers, base, s->opts.workers);
+    }
+    if (!rc)
+        rc = listen_on(s);
+    if (rc) {
+        rill_session_free(s);
+        return rc;
+    }
+    rill__log(s, 0, "listening", "listening on %s port %u", s->bind, s->port);
+    *out = s;
+    return 0;
+}
+
+void rill_session_free(struct rill_session *s)
+{
+    if (!s)
+        return;
+    while (s->torrents)
+        rill_torrent_remove(s->torrents);
+    while (s->handshaking)
+        rill__peer_close(s->handshaking, "session closing");
+    if (s->listener)
+        evconnlistener_free(s->listener);
+    /* Runs every outstanding job's completion, which releases what the jobs
+     * still held (closed peers, torrents awaiting removal). */
+    rill_workers_free(s->workers);
+    /* Deferred socket frees were scheduled with event_base_once: run them. */
+    event_base_loop(s->base, EVLOOP_NONBLOCK);
+    free(s->bans);
+    free(s->bind);
+    free(s);
+}
+
+uint16_t rill_session_port(const struct rill_session *s)
+{
+    return s->port;
+}
+
+const uint8_t *rill_session_peer_id(const struct rill_session *s)
+{
+    return s->peer_id;
+}

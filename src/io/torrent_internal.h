@@ -1,0 +1,43 @@
+/* Shared between the torrent's files (torrent*.c). */
+#ifndef RILL_IO_TORRENT_INTERNAL_H
+#define RILL_IO_TORRENT_INTERNAL_H
+
+#include "io/session.h"
+
+/* torrent.c */
+void rill__torrent_start(struct rill_torrent *t);
+void rill__torrent_fail(struct rill_torrent *t, int err, const char *msg);
+void rill__torrent_save_resume(struct rill_torrent *t);
+void rill__torrent_free(struct rill_torrent *t);
+void rill__torrent_maybe_free(struct rill_torrent *t);
+void rill__torrent_candidate_closed(struct rill_torrent *t, const struct rill__peer *p,
+                                    bool worked);
+
+/* torrent_peer.c */
+/* Sends interested / not interested when our interest in `p` changed. */
+void rill__peer_update_interest(struct rill_torrent *t, struct rill__peer *p);
+/* Tops up the requests in flight to `p`. */
+void rill__peer_request_more(struct rill_torrent *t, struct rill__peer *p);
+/* Releases requests older than `timeout_ms` (0: all) back to the picker. */
+void rill__peer_expire_requests(struct rill_torrent *t, struct rill__peer *p, uint64_t timeout_ms);
+struct rill__peer *rill__torrent_find_peer(struct rill_torrent *t, uint32_t id);
+void rill__peer_send_simple(struct rill__peer *p, int type);
+void rill__peer_send_block_msg(struct rill__peer *p, int type, uint32_t piece, uint32_t begin,
+                               uint32_t length);
+
+/* torrent_piece.c */
+/* A requested block arrived from `p` (already accounted by the peer core). */
+void rill__torrent_got_block(struct rill_torrent *t, struct rill__peer *p,
+                             const struct rill_wire_msg *m);
+/* Serves queued requests of `p` within the upload limits. */
+void rill__torrent_serve(struct rill_torrent *t, struct rill__peer *p);
+void rill__piece_buf_free(struct rill_torrent *t, uint32_t piece);
+/* Arms the wake timer for when the rate limits allow more. */
+void rill__torrent_wake_at(struct rill_torrent *t, uint64_t when_ms);
+bool rill__torrent_seeding(const struct rill_torrent *t);
+
+/* torrent_choke.c */
+void rill__torrent_rechoke(struct rill_torrent *t);
+void rill__torrent_check_seed_limits(struct rill_torrent *t);
+
+#endif

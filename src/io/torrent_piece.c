@@ -1,0 +1,365 @@
+/* Pieces in and out: blocks gather in a piece buffer, a worker hashes the
+ * whole piece and writes it only if it is good; requests from peers become
+ * block reads on a worker and then piece messages, within the rate limits. */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/announcer.h"
+#include "io/conn.h"
+#include "io/torrent.h"
+#include "io/torrent_internal.h"
+#include "io/workers.h"
+#include "util/util.h"
+
+#define MAX_READS_PER_PEER 8
+#define OUTPUT_HIGH (1u << 20)   /* queued bytes above which we stop serving a peer */
+#define STRIKES_TO_BAN 3
+
+bool rill__torrent_seeding(const struct rill_torrent *t)
+{
+    return t->state == RILL_T_SEEDING;
+}
+
+void rill__piece_buf_free(struct rill_torrent *t, uint32_t piece)
+{
+    struct rill__piece_buf *b = t->bufs[piece];
+    if (!b || b->hashing)
+        return; /* a hashing buffer belongs to its job until it is done */
+    free(b->data);
+    free(b);
+    t->bufs[piece] = NULL;
+}
+
+/* ---------------------------------------------------------- rate limits */
+
+static void wake(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct rill_torrent *t = arg;
+    rill__tick_now(t->s);
+    t->wake_armed = false;
+    for (struct rill__peer *p = t->peers, *next; p; p = next) {
+        next = p->next;
+        if (p->read_blocked)
+            rill__peer_pause_reading(p, false);
+        if (p->phase == RILL__ACTIVE)
+            rill__torrent_serve(t, p);
+    }
+}
+
+void rill__torrent_wake_at(struct rill_torrent *t, uint64_t when_ms)
+{
+    if (!t->wake)
+        t->wake = event_new(t->s->base, -1, 0, wake, t);
+    if (!t->wake || t->wake_armed)
+        return;
+    uint64_t delay = when_ms > t->s->now ? when_ms - t->s->now : 1;
+    struct timeval tv = {(time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000};
+    event_add(t->wake, &tv);
+    t->wake_armed = true;
+}
+
+/* Charges received payload to the download limits; over budget, the peer
+ * stops reading until the buckets refill. */
+static void charge_download(struct rill_torrent *t, struct rill__peer *p, uint32_t n)
+{
+    struct rill_session *s = t->s;
+    rill_ratelimit_consume(&s->down_limit, n, s->now);
+    rill_ratelimit_consume(&t->down_limit, n, s->now);
+    uint64_t at = rill_ratelimit_next_time2(&s->down_limit, &t->down_limit, 1, s->now);
+    if (at > s->now) {
+        rill__peer_pause_reading(p, true);
+        rill__torrent_wake_at(t, at);
+    }
+}
+
+/* ------------------------------------------------------- hash and write */
+
+struct piece_job {
+    struct rill_work work;
+    struct rill_torrent *t;
+    struct rill__piece_buf *buf;
+    bool good;
+    int write_rc;
+};
+
+static void piece_work(struct rill_work *w, unsigned worker)
+{
+    struct piece_job *j = (struct piece_job *)w;
+    const struct rill_metainfo *mi = j->t->mi;
+    uint8_t digest[RILL_SHA1_LEN];
+    rill_sha1(j->buf->data, j->buf->size, digest);
+    j->good = memcmp(digest, mi->piece_hashes + (size_t)j->buf->piece * RILL_SHA1_LEN,
+                     RILL_SHA1_LEN) == 0;
+    if (j->good)
+        j->write_rc = rill_storage_write(j->t->storage[worker], j->buf->piece, 0, j->buf->data,
+                                         j->buf->size);
+}
+
+static void broadcast_have(struct rill_torrent *t, uint32_t piece)
+{
+    struct rill_buf b;
+    rill_buf_init(&b, 64);
+    rill_wire_build_index(&b, RILL_WIRE_HAVE, piece);
+    for (struct rill__peer *p = t->peers, *next; p; p = next) {
+        next = p->next;
+        if (p->phase != RILL__ACTIVE)
+            continue;
+        rill__peer_send(p, &b);
+        rill__peer_update_interest(t, p);
+    }
+    rill_buf_free(&b);
+}
+
+static void on_complete(struct rill_torrent *t)
+{
+    bool all = t->have.count == t->have.size;
+    t->state = RILL_T_SEEDING;
+    t->completed_ms = t->s->now;
+    rill__log(t->s, 0, "complete", "%s: %s complete and verified", t->mi->name,
+              all ? "download" : "wanted files");
+    rill__torrent_save_resume(t);
+    if (all && t->announcer)
+        rill__announcer_completed(t->announcer);
+    for (struct rill__peer *p = t->peers, *next; p; p = next) {
+        next = p->next;
+        if (all && (p->pick.all || (p->have.size && p->have.count == p->have.size)))
+            rill__peer_close(p, "both complete");
+        else if (p->phase == RILL__ACTIVE)
+            rill__peer_update_interest(t, p);
+    }
+    t->next_choke_ms = 0; /* seeding changes the choker's policy */
+    if (!t->complete_fired) {
+        t->complete_fired = true;
+        if (t->p.on_complete)
+            t->p.on_complete(t->p.ctx, t);
+    }
+}
+
+static void strike(struct rill_torrent *t, uint32_t id)
+{
+    struct rill__peer *p = rill__torrent_find_peer(t, id);
+    if (!p || ++p->strikes < STRIKES_TO_BAN)
+        return;
+    rill__session_ban(t->s, (struct sockaddr *)&p->addr, p->addrlen);
+    t->banned++;
+    rill__log(t->s, 0, "banned", "%s %s banned: %u pieces it sent failed the hash check",
+              p->name, p->client, p->strikes);
+    rill__peer_close(p, "banned for corrupt data");
+}
+
+static void piece_failed(struct rill_torrent *t, uint32_t piece, uint32_t size)
+{
+    uint32_t senders[64];
+    int n = rill_picker_failed(t->picker, piece, senders, RILL_ARRAY_LEN(senders));
+    t->hash_failures++;
+    t->wasted += size;
+    rill__log(t->s, 1, "hash_failed", "%s: piece %u failed its hash check (%d senders)",
+              t->mi->name, piece, n > 0 ? n : 0);
+    for (int i = 0; i < n; i++)
+        strike(t, senders[i]);
+}
+
+static void piece_done(struct rill_work *w, bool cancelled)
+{
+    struct piece_job *j = (struct piece_job *)w;
+    struct rill_torrent *t = j->t;
+    uint32_t piece = j->buf->piece, size = j->buf->size;
+    rill__tick_now(t->s);
+    t->jobs--;
+    j->buf->hashing = false;
+    rill__piece_buf_free(t, piece);
+    if (!cancelled && !t->stopping) {
+        if (!j->good) {
+            piece_failed(t, piece, size);
+        } else if (j->write_rc) {
+            rill__torrent_fail(t, j->write_rc, "cannot write a verified piece");
+        } else {
+            rill_bitfield_set(&t->have, piece, true);
+            rill_picker_verified(t->picker, piece);
+            t->resume_dirty = true;
+            broadcast_have(t, piece);
+            if (t->state == RILL_T_DOWNLOADING && rill_picker_wanted_complete(t->picker))
+                on_complete(t);
+        }
+    }
+    free(j);
+    rill__torrent_maybe_free(t);
+}
+
+static struct rill__piece_buf *piece_buf(struct rill_torrent *t, uint32_t piece)
+{
+    if (t->bufs[piece])
+        return t->bufs[piece];
+    struct rill__piece_buf *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->piece = piece;
+    b->size = rill_piece_size(t->mi, piece);
+    b->data = malloc(b->size);
+    if (!b->data) {
+        free(b);
+        return NULL;
+    }
+    t->bufs[piece] = b;
+    return b;
+}
+
+static void hash_piece(struct rill_torrent *t, struct rill__piece_buf *b)
+{
+    struct piece_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        rill__torrent_fail(t, RILL_ENOMEM, "cannot hash a piece");
+        return;
+    }
+    j->t = t;
+    j->buf = b;
+    b->hashing = true;
+    j->work = (struct rill_work){.work = piece_work, .done = piece_done};
+    t->jobs++;
+    rill_workers_submit(t->s->workers, &j->work);
+}
+
+void rill__torrent_got_block(struct rill_torrent *t, struct rill__peer *p,
+                             const struct rill_wire_msg *m)
+{
+    uint32_t len = (uint32_t)m->data_len;
+    charge_download(t, p, len);
+    if (!rill_peer_got_block(&p->core, m->index, m->begin, len, t->s->now, NULL)) {
+        t->wasted += len; /* unrequested or cancelled: dropped and counted */
+        return;
+    }
+    rill_rate_add(&p->down, len, t->s->now);
+    rill_rate_add(&t->down, len, t->s->now);
+    t->downloaded += len;
+    uint32_t cancel[RILL_PICKER_MAX_REQUESTERS];
+    size_t ncancel = 0;
+    int got = rill_picker_received(t->picker, p->pick.id, m->index, m->begin, cancel,
+                                   RILL_ARRAY_LEN(cancel), &ncancel);
+    for (size_t i = 0; i < ncancel; i++) {
+        struct rill__peer *o = rill__torrent_find_peer(t, cancel[i]);
+        if (o && rill_peer_forget_request(&o->core, m->index, m->begin, len))
+            rill__peer_send_block_msg(o, RILL_WIRE_CANCEL, m->index, m->begin, len);
+    }
+    if (got == RILL_PICKER_GOT_DUP || got < 0) {
+        t->wasted += len;
+    } else {
+        struct rill__piece_buf *b = piece_buf(t, m->index);
+        if (!b || b->hashing) {
+            rill__torrent_fail(t, RILL_ENOMEM, "no memory for a piece");
+            return;
+        }
+        memcpy(b->data + m->begin, m->data, len);
+        if (got == RILL_PICKER_GOT_PIECE)
+            hash_piece(t, b);
+    }
+    rill__peer_request_more(t, p);
+}
+
+/* ------------------------------------------------------------- uploads */
+
+struct read_job {
+    struct rill_work work;
+    struct rill_torrent *t;
+    struct rill__peer *p;
+    struct rill_peer_req req;
+    int rc;
+    uint8_t data[];
+};
+
+static void read_work(struct rill_work *w, unsigned worker)
+{
+    struct read_job *j = (struct read_job *)w;
+    j->rc = rill_storage_read(j->t->storage[worker], j->req.piece, j->req.begin, j->data,
+                              j->req.length);
+}
+
+static void free_block(const void *data, size_t len, void *arg)
+{
+    (void)data;
+    (void)len;
+    free(arg);
+}
+
+static void read_done(struct rill_work *w, bool cancelled)
+{
+    struct read_job *j = (struct read_job *)w;
+    struct rill_torrent *t = j->t;
+    struct rill__peer *p = j->p;
+    rill__tick_now(t->s);
+    t->jobs--;
+    p->jobs--;
+    p->reads--;
+    bool live = !cancelled && p->phase == RILL__ACTIVE && !t->stopping;
+    if (live && j->rc != 0) {
+        rill__torrent_fail(t, j->rc, "cannot read a block we have");
+        live = false;
+    }
+    if (live) {
+        struct rill_buf hdr;
+        rill_buf_init(&hdr, 32);
+        rill_wire_build_piece_header(&hdr, j->req.piece, j->req.begin, j->req.length);
+        struct evbuffer *out = bufferevent_get_output(p->bev);
+        evbuffer_add(out, hdr.data, hdr.len);
+        evbuffer_add_reference(out, j->data, j->req.length, free_block, j);
+        rill_buf_free(&hdr);
+        p->last_sent = t->s->now;
+        rill_rate_add(&p->up, j->req.length, t->s->now);
+        rill_rate_add(&t->up, j->req.length, t->s->now);
+        t->uploaded += j->req.length;
+        rill__torrent_serve(t, p);
+    } else {
+        free(j);
+    }
+    rill__peer_release(p);
+    rill__torrent_maybe_free(t);
+}
+
+/* Takes `n` bytes from both buckets only if both have them: a block goes
+ * whole or waits. */
+static bool take_exact(struct rill_ratelimit *a, struct rill_ratelimit *b, uint64_t n,
+                       uint64_t now)
+{
+    if (rill_ratelimit_available(a, now) < n || rill_ratelimit_available(b, now) < n)
+        return false;
+    rill_ratelimit_consume(a, n, now);
+    rill_ratelimit_consume(b, n, now);
+    return true;
+}
+
+void rill__torrent_serve(struct rill_torrent *t, struct rill__peer *p)
+{
+    struct rill_session *s = t->s;
+    while (p->phase == RILL__ACTIVE && p->reads < MAX_READS_PER_PEER &&
+           rill__peer_output_len(p) < OUTPUT_HIGH && p->core.theirs.count > 0) {
+        uint32_t len = p->core.theirs.v[p->core.theirs.head].length;
+        uint64_t cost = len + RILL_WIRE_PIECE_HEADER_LEN;
+        if (!take_exact(&s->up_limit, &t->up_limit, cost, s->now)) {
+            rill__torrent_wake_at(t, rill_ratelimit_next_time2(&s->up_limit, &t->up_limit, cost,
+                                                               s->now));
+            return;
+        }
+        struct rill_peer_req req;
+        rill_peer_next_to_serve(&p->core, &req);
+        struct read_job *j = malloc(sizeof *j + req.length);
+        if (!j) {
+            rill__torrent_fail(t, RILL_ENOMEM, "cannot read a block");
+            return;
+        }
+        *j = (struct read_job){.t = t, .p = p, .req = req};
+        j->work = (struct rill_work){.work = read_work, .done = read_done, .urgent = true};
+        t->jobs++;
+        p->jobs++;
+        p->reads++;
+        rill_workers_submit(s->workers, &j->work);
+    }
+}
+
+void rill__torrent_on_writable(struct rill_torrent *t, struct rill__peer *p)
+{
+    rill__torrent_serve(t, p);
+}
