@@ -437,7 +437,8 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
         tr->addrlen = 0; /* resolve the name again next time */
     const char *name = a->t->mi->name;
     if (tr->result != RILL__TR_OK)
-        snprintf(a->last_error, sizeof a->last_error, "%s: %s", tr->name,
+        /* Cut to fit on purpose: this is a status line, not a record. */
+        snprintf(a->last_error, sizeof a->last_error, "%.60s: %.130s", tr->name,
                  tr->result == RILL__TR_REFUSED ? tr->reply.failure : tr->error);
     if (tr->result == RILL__TR_REFUSED)
         rill__log(a->s, 0, "tracker_failure", "%s: %s refused the %s announce: %s", name, tr->name,
