@@ -27,6 +27,8 @@ enum cli_exit {
 int cli_cmd_create(int argc, char **argv);
 int cli_cmd_info(int argc, char **argv);
 int cli_cmd_verify(int argc, char **argv);
+int cli_cmd_get(int argc, char **argv);
+int cli_cmd_seed(int argc, char **argv);
 
 /* ------------------------------------------------------------ messages */
 
@@ -73,6 +75,17 @@ const char *cli_fmt_date(int64_t unix_secs, char *buf);
 int cli_parse_size(const char *s, uint64_t *out, const char **why);
 /* Parses a decimal integer in [0, max] strictly. 0 or -1 with `why`. */
 int cli_parse_uint(const char *s, uint64_t max, uint64_t *out, const char **why);
+/* Parses a duration into milliseconds: a number with a unit (ms, s, m, h,
+ * d), several from the largest down ("1h30m"), or a bare number of seconds.
+ * Rejects signs, spaces, fractions, unknown or repeated units and overflow.
+ * 0 or -1 with `why`. */
+int cli_parse_duration(const char *s, uint64_t *out_ms, const char **why);
+/* Parses a plain non-negative decimal ("2", "0.75") no larger than `max`;
+ * no signs, exponents, "inf" or "nan". 0 or -1 with `why`. */
+int cli_parse_ratio(const char *s, double max, double *out, const char **why);
+/* Checks the form of a peer address "host:port" or "[v6]:port" with a port
+ * from 1 to 65535 (the library resolves it). 0 or -1 with `why`. */
+int cli_check_peer(const char *s, const char **why);
 
 /* ----------------------------------------------------------- safe text */
 
@@ -142,5 +155,86 @@ void cli_progress_init(struct cli_progress *p, const char *label, bool quiet);
 void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total);
 /* Clears the bar, so the report that follows starts on a clean line. */
 void cli_progress_done(struct cli_progress *p);
+/* The monotonic clock in milliseconds, and the width of the terminal on
+ * stderr (80 when unknown). */
+uint64_t cli_now_ms(void);
+int cli_term_columns(void);
+
+/* ------------------------------------------------- transfer status */
+
+/* "checking", "downloading", "seeding", "stopped", "error". */
+const char *cli_state_name(enum rill_torrent_state state);
+/* One status line for people, ASCII only, e.g.
+ * "downloading  42.1%  126 MiB/300 MiB  down 1.20 MiB/s  up 300 KiB/s
+ *  peers 12 unchoked 4/3  ETA 2m05s"; while seeding, uploaded bytes and the
+ * ratio replace the download figures. Always NUL-terminated in `cap`. */
+void cli_status_format(char *buf, size_t cap, const struct rill_torrent_stats *st);
+/* One JSON object on one line, flushed: {"event": EVENT, "reason": REASON
+ * (left out when NULL), "t_ms": elapsed_ms (as in librill's log lines),
+ * "state": ..., and every figure of `st` as a raw number} (eta_ms null when
+ * unknown). */
+void cli_status_json(FILE *f, const char *event, const char *reason,
+                     const struct rill_torrent_stats *st, uint64_t elapsed_ms);
+
+/* The live display of a transfer: a line redrawn in place on a terminal,
+ * otherwise a plain line every few seconds and at each change of state, on
+ * stderr; with `json`, progress events on stdout every second. */
+struct cli_status {
+    bool enabled;            /* human status on stderr */
+    bool tty;
+    bool json;
+    bool drawn;              /* a line is on screen and must be cleared */
+    bool have_state;
+    enum rill_torrent_state state;
+    uint64_t start_ms, last_plain_ms, last_json_ms;
+    char line[256];
+};
+
+void cli_status_init(struct cli_status *s, bool quiet, bool json, uint64_t now_ms);
+/* Called about once a second; throttles each output itself. */
+void cli_status_update(struct cli_status *s, const struct rill_torrent_stats *st,
+                       uint64_t now_ms);
+/* Prints a message line on stderr (terminal-safe) without garbling the
+ * status line, which is redrawn below it. Printed even when the status line
+ * is disabled; the caller decides whether to call it. */
+void cli_status_message(struct cli_status *s, const char *text);
+/* Clears the status line for good, so later output starts on a clean line. */
+void cli_status_clear(struct cli_status *s);
+
+/* ---------------------------------------------------------- transfers */
+
+/* What `rill get` and `rill seed` were asked to do (cli/cmd_get.c). */
+struct cli_xfer_args {
+    const char *cmd;             /* "get" or "seed" */
+    const char *torrent;
+    const char *dir;
+    const char **peers;          /* --peer values, pointers into argv */
+    size_t peer_count;
+    const char *bind;
+    const char *only;
+    uint64_t port, max_up, max_down, max_peers, max_peers_total;
+    uint64_t seed_time_ms;
+    double ratio;
+    bool seed;                   /* keep seeding after completion */
+    bool sequential, no_trackers, recheck, json_log, quiet;
+    int verbose;
+};
+
+/* Parses the options of `rill get` (seed false) or `rill seed`, printing
+ * `usage` for --help: returns -1 to go on, else the exit status (help
+ * printed, or a usage error). `a->peers` is malloc'd, whatever the result:
+ * free it with free(). */
+int cli_xfer_parse(struct cli_xfer_args *a, int argc, char **argv, bool seed,
+                   const char *usage);
+/* Loads a->torrent into `mi`: -1 to go on, else the exit status after a
+ * message (a magnet link is refused: not supported yet). */
+int cli_xfer_load(const struct cli_xfer_args *a, struct rill_metainfo *mi);
+/* Runs one torrent to its end on an event loop: the download, then seeding
+ * if asked, until a signal. Returns the exit status. */
+int cli_xfer_run(const struct cli_xfer_args *a, const struct rill_metainfo *mi);
+/* The download directory for PATH: PATH when PATH/NAME exists; its parent
+ * when PATH is the content itself (ends in NAME); else PATH. Malloc'd, NULL
+ * when out of memory. */
+char *cli_resolve_root(const char *path, const char *name);
 
 #endif

@@ -100,8 +100,9 @@ static char *join(const char *a, const char *b)
 }
 
 /* The download directory: PATH when PATH/NAME exists; PATH's parent when
- * the user pointed at the content itself; else PATH (all missing). */
-static char *resolve_root(const char *path, const char *name)
+ * the user pointed at the content itself; else PATH (all missing). Shared
+ * with rill seed (cli.h). */
+char *cli_resolve_root(const char *path, const char *name)
 {
     char *inside = join(path, name);
     if (!inside)
@@ -373,7 +374,7 @@ int cli_cmd_verify(int argc, char **argv)
     if (stat(a.path, &sb) != 0) {
         cli_error("%s: %s", a.path, strerror(errno));
         status = CLI_EXIT_IO;
-    } else if ((root = resolve_root(a.path, mi.name)) == NULL) {
+    } else if ((root = cli_resolve_root(a.path, mi.name)) == NULL) {
         cli_error("out of memory");
         status = CLI_EXIT_IO;
     } else {

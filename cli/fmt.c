@@ -137,6 +137,10 @@ int cli_parse_size(const char *s, uint64_t *out, const char **why)
         return -1;
     }
     const char *p = end;
+    if (*p == '.') {
+        *why = "whole numbers only (write 1536K rather than 1.5M)";
+        return -1;
+    }
     int power = suffix_power(*p);
     if (power)
         p++;
@@ -235,4 +239,129 @@ void cli_put_safe_str(FILE *f, const char *s)
 {
     if (s)
         cli_put_safe(f, s, strlen(s));
+}
+
+/* Milliseconds in one unit of a duration suffix, or 0 for an unknown one. */
+static uint64_t duration_unit_ms(const char *p, size_t *len)
+{
+    *len = 1;
+    if (p[0] == 'm' && p[1] == 's') {
+        *len = 2;
+        return 1;
+    }
+    switch (p[0]) {
+    case 's': return 1000;
+    case 'm': return 60 * 1000;
+    case 'h': return 3600 * 1000;
+    case 'd': return 86400 * 1000;
+    default: return 0;
+    }
+}
+
+int cli_parse_duration(const char *s, uint64_t *out, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    if (!s || s[0] < '0' || s[0] > '9') {
+        *why = "expected a duration such as 90s, 30m, 2h or 1h30m";
+        return -1;
+    }
+    uint64_t total = 0, last_unit = UINT64_MAX;
+    const char *p = s;
+    while (*p) {
+        if (*p < '0' || *p > '9') {
+            *why = "expected a duration such as 90s, 30m, 2h or 1h30m";
+            return -1;
+        }
+        errno = 0;
+        char *end;
+        unsigned long long n = strtoull(p, &end, 10);
+        size_t ulen;
+        uint64_t unit = *end ? duration_unit_ms(end, &ulen) : 1000; /* bare: seconds */
+        if (*end == '\0')
+            ulen = 0;
+        if (unit == 0) {
+            *why = "unknown unit (use ms, s, m, h or d)";
+            return -1;
+        }
+        if (*end == '\0' && p != s) {
+            *why = "the last number has no unit";
+            return -1;
+        }
+        /* 1h30m reads naturally; 30m1h or 1h1h is most likely a typo. */
+        if (unit >= last_unit) {
+            *why = "units must go from the largest to the smallest, each once";
+            return -1;
+        }
+        if (errno == ERANGE || n > (UINT64_MAX - total) / unit) {
+            *why = "too large";
+            return -1;
+        }
+        total += n * unit;
+        last_unit = unit;
+        p = end + ulen;
+    }
+    *out = total;
+    return 0;
+}
+
+int cli_parse_ratio(const char *s, double max, double *out, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    /* Plain decimal only: strtod would also take "inf", "nan", "1e9", "0x1p3"
+     * and leading spaces or signs. */
+    size_t i = 0, digits = 0, frac = 0;
+    while (s && s[i] >= '0' && s[i] <= '9')
+        i++, digits++;
+    if (s && digits && s[i] == '.') {
+        i++;
+        while (s[i] >= '0' && s[i] <= '9')
+            i++, frac++;
+    }
+    if (!s || digits == 0 || s[i] != '\0' || (s[digits] == '.' && frac == 0) || i > 32) {
+        *why = "expected a number such as 2 or 1.5";
+        return -1;
+    }
+    char *end;
+    double v = strtod(s, &end);
+    if (*end != '\0' || !(v <= max)) {
+        *why = "too large";
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_check_peer(const char *s, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    const char *colon = s ? strrchr(s, ':') : NULL;
+    if (!colon || colon == s) {
+        *why = "expected HOST:PORT, with an IPv6 address in brackets";
+        return -1;
+    }
+    size_t hlen = (size_t)(colon - s);
+    if (s[0] == '[' ? (s[hlen - 1] != ']' || hlen < 3 || memchr(s + 1, ']', hlen - 2))
+                    : memchr(s, ':', hlen) != NULL || memchr(s, ']', hlen) != NULL) {
+        *why = "expected HOST:PORT, with an IPv6 address in brackets";
+        return -1;
+    }
+    for (size_t i = 0; i < hlen; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c == 0x7F || c == '/') {
+            *why = "the host contains a space, a control character or '/'";
+            return -1;
+        }
+    }
+    uint64_t port;
+    if (cli_parse_uint(colon + 1, 65535, &port, NULL) != 0 || port == 0) {
+        *why = "the port must be a number from 1 to 65535";
+        return -1;
+    }
+    return 0;
 }

@@ -12,6 +12,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"get", cli_cmd_get, "download a torrent (and seed it with --seed)"},
+    {"seed", cli_cmd_seed, "seed a torrent's content from a directory"},
     {"create", cli_cmd_create, "make a .torrent from a file or directory"},
     {"info", cli_cmd_info, "show what a .torrent or magnet link holds"},
     {"verify", cli_cmd_verify, "check downloaded data against a .torrent"},
@@ -30,10 +32,15 @@ static void usage(FILE *f)
     fputs("\n"
           "Exit status:\n"
           "  0  success\n"
-          "  1  verify found missing or bad data\n"
+          "  1  verify found missing or bad data; get stopped before completion\n"
           "  2  usage error (unknown command or option, bad argument)\n"
           "  3  invalid input (a bad torrent or magnet link)\n"
           "  4  I/O or system error\n"
+          "\n"
+          "Examples:\n"
+          "  rill get ubuntu.torrent -o ~/Downloads\n"
+          "  rill get big.torrent --seed --ratio 2 --max-up 1M\n"
+          "  rill seed photos.torrent ~/Pictures --port 51413\n"
           "\n"
           "See rill(1) for details.\n",
           f);

@@ -10,14 +10,14 @@
 #define PLAIN_DELAY_MS 1000   /* a job quicker than this prints nothing */
 #define PLAIN_INTERVAL_MS 1000
 
-static uint64_t now_ms(void)
+uint64_t cli_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int term_columns(void)
+int cli_term_columns(void)
 {
     struct winsize ws;
     if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
@@ -31,7 +31,7 @@ void cli_progress_init(struct cli_progress *p, const char *label, bool quiet)
     p->enabled = !quiet;
     p->tty = isatty(STDERR_FILENO) == 1;
     p->drawn = false;
-    p->start_ms = now_ms();
+    p->start_ms = cli_now_ms();
     p->last_ms = p->start_ms;
 }
 
@@ -54,7 +54,7 @@ static void draw_bar(struct cli_progress *p, uint64_t done, uint64_t total, uint
     describe(text, sizeof text, done, total, t - p->start_ms);
     unsigned pct = total ? (unsigned)((double)done * 100.0 / (double)total) : 100;
     /* The bar's width must not depend on the text, or it would jump. */
-    int width = term_columns() - (int)strlen(p->label) - 56;
+    int width = cli_term_columns() - (int)strlen(p->label) - 56;
     if (width > 30)
         width = 30;
     if (width < 10)
@@ -74,7 +74,7 @@ void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total)
         return;
     if (done > total)
         done = total;
-    uint64_t t = now_ms();
+    uint64_t t = cli_now_ms();
     if (p->tty) {
         if (p->drawn && t - p->last_ms < TTY_INTERVAL_MS && done < total)
             return;

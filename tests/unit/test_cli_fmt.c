@@ -1,5 +1,6 @@
-/* The CLI's size formatting and parsing, safe text and JSON escaping. The
- * CLI is not a library, so its two helper files are compiled in here. */
+/* The CLI's size formatting and parsing, safe text, JSON escaping and the
+ * transfer status line. The CLI is not a library, so its helper files are
+ * compiled in here. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 
 #include "../../cli/fmt.c"
 #include "../../cli/json.c"
+#include "../../cli/progress.c"
+#include "../../cli/status.c"
 
 static void test_fmt_size(void **state)
 {
@@ -98,6 +101,259 @@ static void test_parse_size(void **state)
     size_bad("17179869184G");              /* 2^34 * 2^30 = 2^64 */
     size_bad("16777216T");                 /* 2^24 * 2^40 = 2^64 */
     size_bad("99999999999999999999999");
+}
+
+static void test_parse_size_messages(void **state)
+{
+    (void)state;
+    uint64_t v;
+    const char *why = NULL;
+    assert_int_equal(cli_parse_size("1.5M", &v, &why), -1);
+    assert_non_null(strstr(why, "whole numbers"));
+    assert_int_equal(cli_parse_size("10Q", &v, &why), -1);
+    assert_non_null(strstr(why, "suffix"));
+    assert_int_equal(cli_parse_size("99999999999999999999K", &v, &why), -1);
+    assert_string_equal(why, "too large");
+}
+
+static void duration_ok(const char *s, uint64_t want_ms)
+{
+    uint64_t v = 0;
+    const char *why = NULL;
+    if (cli_parse_duration(s, &v, &why) != 0)
+        fail_msg("'%s' rejected: %s", s, why);
+    if (v != want_ms)
+        fail_msg("'%s' gave %llu ms, want %llu", s, (unsigned long long)v,
+                 (unsigned long long)want_ms);
+}
+
+static void duration_bad(const char *s)
+{
+    uint64_t v = 7;
+    const char *why = NULL;
+    if (cli_parse_duration(s, &v, &why) == 0)
+        fail_msg("'%s' accepted as %llu ms", s, (unsigned long long)v);
+    assert_non_null(why);
+    assert_int_equal(v, 7);
+}
+
+static void test_parse_duration(void **state)
+{
+    (void)state;
+    duration_ok("0", 0);
+    duration_ok("90", 90000);        /* bare: seconds */
+    duration_ok("30s", 30000);
+    duration_ok("10m", 600000);
+    duration_ok("2h", 7200000);
+    duration_ok("1d", 86400000);
+    duration_ok("250ms", 250);
+    duration_ok("1h30m", 5400000);
+    duration_ok("1d2h3m4s5ms", 93784005);
+    duration_ok("90m", 5400000);     /* a unit need not be "full" */
+    duration_ok("213503982334d", (uint64_t)213503982334 * 86400000);
+    duration_bad(NULL);
+    duration_bad("");
+    duration_bad("s");
+    duration_bad("-1s");
+    duration_bad("+1s");
+    duration_bad(" 1s");
+    duration_bad("1s ");
+    duration_bad("1 s");
+    duration_bad("1.5h");
+    duration_bad("1x");
+    duration_bad("1H");
+    duration_bad("1hm");
+    duration_bad("30m1h");           /* units out of order */
+    duration_bad("1h1h");            /* repeated */
+    duration_bad("1s1ms1s");
+    duration_bad("1h30");            /* the 30 has no unit */
+    duration_bad("213503982335d");   /* past 2^64 ms */
+    duration_bad("18446744073709551615s");
+    duration_bad("18446744073709551616");
+    duration_bad("213503982334d99999999h");
+}
+
+static void ratio_ok(const char *s, double want)
+{
+    double v = -1;
+    const char *why = NULL;
+    if (cli_parse_ratio(s, 1e6, &v, &why) != 0)
+        fail_msg("'%s' rejected: %s", s, why);
+    if (v != want)
+        fail_msg("'%s' gave %g, want %g", s, v, want);
+}
+
+static void ratio_bad(const char *s)
+{
+    double v = -1;
+    const char *why = NULL;
+    if (cli_parse_ratio(s, 1e6, &v, &why) == 0)
+        fail_msg("'%s' accepted as %g", s, v);
+    assert_non_null(why);
+    assert_true(v == -1);
+}
+
+static void test_parse_ratio(void **state)
+{
+    (void)state;
+    ratio_ok("0", 0.0);
+    ratio_ok("2", 2.0);
+    ratio_ok("1.5", 1.5);
+    ratio_ok("0.25", 0.25);
+    ratio_ok("007", 7.0);
+    ratio_ok("1000000", 1e6);
+    ratio_bad(NULL);
+    ratio_bad("");
+    ratio_bad(".5");
+    ratio_bad("2.");
+    ratio_bad("-1");
+    ratio_bad("+1");
+    ratio_bad(" 1");
+    ratio_bad("1 ");
+    ratio_bad("1,5");
+    ratio_bad("1e3");
+    ratio_bad("inf");
+    ratio_bad("nan");
+    ratio_bad("0x10");
+    ratio_bad("1.2.3");
+    ratio_bad("1000000.5");
+    ratio_bad("99999999999999999999999999999999999999999");
+}
+
+static void test_check_peer(void **state)
+{
+    (void)state;
+    const char *good[] = {"127.0.0.1:6881", "example.com:1", "[::1]:65535",
+                          "[2001:db8::1]:80", "a:80"};
+    const char *bad[] = {"", ":80", "host", "host:", "host:0", "host:65536", "host:+80",
+                         "host:80 ", "host:0x50", "::1:80", "[::1]80", "[]:80", "[::1]]:80",
+                         "[::1:80", "::1]:80", "a b:80", "a/b:80", "a\x01:80"};
+    for (size_t i = 0; i < CLI_ARRAY_LEN(good); i++)
+        if (cli_check_peer(good[i], NULL) != 0)
+            fail_msg("'%s' rejected", good[i]);
+    for (size_t i = 0; i < CLI_ARRAY_LEN(bad); i++) {
+        const char *why = NULL;
+        if (cli_check_peer(bad[i], &why) == 0)
+            fail_msg("'%s' accepted", bad[i]);
+        assert_non_null(why);
+    }
+    assert_int_equal(cli_check_peer(NULL, NULL), -1);
+}
+
+static struct rill_torrent_stats downloading_stats(void)
+{
+    struct rill_torrent_stats st = {
+        .state = RILL_T_DOWNLOADING,
+        .total_wanted = 300u << 20,
+        .have_wanted = 126u << 20,
+        .pieces_have = 504,
+        .piece_count = 1200,
+        .downloaded = 130u << 20,
+        .uploaded = 12345,
+        .down_rate = 1258291,
+        .up_rate = 300 << 10,
+        .wasted = 16384,
+        .peers = 12,
+        .unchoked_us = 4,
+        .we_unchoke = 3,
+        .seeds_connected = 2,
+        .eta_ms = 125000,
+    };
+    return st;
+}
+
+static void expect_status(const struct rill_torrent_stats *st, const char *want)
+{
+    char line[256];
+    memset(line, 'x', sizeof line);
+    cli_status_format(line, sizeof line, st);
+    if (strcmp(line, want) != 0)
+        fail_msg("status [%s], want [%s]", line, want);
+}
+
+static void test_status_line(void **state)
+{
+    (void)state;
+    struct rill_torrent_stats st = downloading_stats();
+    expect_status(&st, "downloading  42.0%  126 MiB/300 MiB  down 1.20 MiB/s  up 300 KiB/s"
+                       "  peers 12 unchoked 4/3  ETA 2m05s");
+    st.eta_ms = UINT64_MAX;
+    st.hash_failures = 2;
+    expect_status(&st, "downloading  42.0%  126 MiB/300 MiB  down 1.20 MiB/s  up 300 KiB/s"
+                       "  peers 12 unchoked 4/3  ETA -  failed 2");
+    /* Never 100.0% before it is complete; an ETA under a second shows 1s. */
+    st = downloading_stats();
+    st.total_wanted = 1000000;
+    st.have_wanted = 999999;
+    st.eta_ms = 1;
+    expect_status(&st, "downloading  99.9%  977 KiB/977 KiB  down 1.20 MiB/s  up 300 KiB/s"
+                       "  peers 12 unchoked 4/3  ETA 1s");
+    st = (struct rill_torrent_stats){.state = RILL_T_CHECKING, .total_wanted = 300u << 20,
+                                     .eta_ms = UINT64_MAX};
+    expect_status(&st, "checking  0.0%  0 B/300 MiB  down 0 B/s  up 0 B/s  peers 0 unchoked 0/0");
+    st = (struct rill_torrent_stats){.state = RILL_T_SEEDING, .total_wanted = 300u << 20,
+                                     .have_wanted = 300u << 20, .uploaded = 600u << 20,
+                                     .up_rate = 1u << 20, .peers = 5, .we_unchoke = 3};
+    expect_status(&st, "seeding  100.0%  300 MiB  up 1.00 MiB/s  uploaded 600 MiB  ratio 2.00"
+                       "  peers 5 unchoked 0/3");
+    /* Nothing wanted (every file skipped) counts as complete. */
+    st = (struct rill_torrent_stats){.state = RILL_T_STOPPED};
+    expect_status(&st, "stopped  100.0%  0 B/0 B  down 0 B/s  up 0 B/s  peers 0 unchoked 0/0");
+}
+
+static void test_status_line_cut(void **state)
+{
+    (void)state;
+    struct rill_torrent_stats st = downloading_stats();
+    char line[16];
+    cli_status_format(line, sizeof line, &st);
+    assert_string_equal(line, "downloading  42");
+    char tiny[1] = {'x'};
+    cli_status_format(tiny, sizeof tiny, &st);
+    assert_int_equal(tiny[0], '\0');
+    cli_status_format(tiny, 0, &st); /* must not write at all */
+    assert_int_equal(tiny[0], '\0');
+}
+
+static void test_status_names(void **state)
+{
+    (void)state;
+    assert_string_equal(cli_state_name(RILL_T_CHECKING), "checking");
+    assert_string_equal(cli_state_name(RILL_T_DOWNLOADING), "downloading");
+    assert_string_equal(cli_state_name(RILL_T_SEEDING), "seeding");
+    assert_string_equal(cli_state_name(RILL_T_STOPPED), "stopped");
+    assert_string_equal(cli_state_name(RILL_T_ERROR), "error");
+    assert_string_equal(cli_state_name((enum rill_torrent_state)99), "unknown");
+}
+
+static void test_status_json(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    assert_non_null(f);
+    struct rill_torrent_stats st = downloading_stats();
+    cli_status_json(f, "progress", NULL, &st, 1500);
+    st.eta_ms = UINT64_MAX;
+    st.state = RILL_T_STOPPED;
+    cli_status_json(f, "stopped", "signal", &st, 2000);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(
+        out,
+        "{\"event\": \"progress\", \"t_ms\": 1500, \"state\": \"downloading\", "
+        "\"have\": 132120576, \"total\": 314572800, \"pieces_have\": 504, \"pieces\": 1200, "
+        "\"downloaded\": 136314880, \"uploaded\": 12345, \"down_rate\": 1258291, "
+        "\"up_rate\": 307200, \"wasted\": 16384, \"peers\": 12, \"seeds\": 2, "
+        "\"unchoked_us\": 4, \"we_unchoke\": 3, \"eta_ms\": 125000, \"hash_failures\": 0, "
+        "\"banned\": 0}\n"
+        "{\"event\": \"stopped\", \"reason\": \"signal\", \"t_ms\": 2000, \"state\": \"stopped\", "
+        "\"have\": 132120576, \"total\": 314572800, \"pieces_have\": 504, \"pieces\": 1200, "
+        "\"downloaded\": 136314880, \"uploaded\": 12345, \"down_rate\": 1258291, "
+        "\"up_rate\": 307200, \"wasted\": 16384, \"peers\": 12, \"seeds\": 2, "
+        "\"unchoked_us\": 4, \"we_unchoke\": 3, \"eta_ms\": null, \"hash_failures\": 0, "
+        "\"banned\": 0}\n");
+    free(out);
 }
 
 static void test_parse_uint(void **state)
@@ -295,6 +551,14 @@ int main(void)
         cmocka_unit_test(test_fmt_size),
         cmocka_unit_test(test_fmt_rate_duration_date),
         cmocka_unit_test(test_parse_size),
+        cmocka_unit_test(test_parse_size_messages),
+        cmocka_unit_test(test_parse_duration),
+        cmocka_unit_test(test_parse_ratio),
+        cmocka_unit_test(test_check_peer),
+        cmocka_unit_test(test_status_line),
+        cmocka_unit_test(test_status_line_cut),
+        cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_status_json),
         cmocka_unit_test(test_parse_uint),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_put_safe),
