@@ -191,6 +191,8 @@ static void on_frames(struct rill__peer *p, struct evbuffer *in)
             return;
         }
         p->last_recv = p->s->now;
+        if (p->s->opts.verbosity >= 2)
+            rill__log(p->s, 2, "message", "%s <- %s", p->name, rill_wire_type_name(msg.type));
         rill__torrent_on_message(p->t, p, &msg);
         if (p->phase != RILL__CLOSED)
             evbuffer_drain(in, consumed);

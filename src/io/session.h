@@ -63,7 +63,7 @@ struct rill__peer {
     uint32_t granted_count;
     unsigned reads;                  /* block reads in flight for its requests */
     bool sent_first;                 /* sent a message after the handshake */
-    bool got_first;                  /* got a message after the handshake */
+    bool got_first;                  /* got its availability (bitfield, have...) */
     unsigned jobs;                   /* worker jobs that refer to this peer */
     bool read_blocked;               /* reading paused by the download limit */
     bool upload_only;                /* BEP 21: the peer will not download */

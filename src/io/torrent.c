@@ -169,6 +169,10 @@ static void tick(evutil_socket_t fd, short what, void *arg)
         return;
     check_timeouts(t);
     connect_some(t);
+    /* No one to trade with: ask the trackers again (no sooner than their
+     * min interval) rather than wait out a half-hour interval. */
+    if (t->npeers == 0 && t->state == RILL_T_DOWNLOADING)
+        rill__announcer_want_peers(t->announcer);
     if (t->s->now >= t->next_choke_ms)
         rill__torrent_rechoke(t);
     if (t->resume_dirty && t->s->now - t->last_resume_ms >= RESUME_EVERY_MS)

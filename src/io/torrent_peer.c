@@ -195,6 +195,7 @@ static bool both_seeds(struct rill_torrent *t, struct rill__peer *p)
 
 static void on_have(struct rill_torrent *t, struct rill__peer *p, uint32_t piece)
 {
+    p->got_first = true; /* a bitfield after this would count twice */
     if (p->pick.all || rill_bitfield_get(&p->have, piece))
         return;
     rill_bitfield_set(&p->have, piece, true);
@@ -210,10 +211,19 @@ static void on_have(struct rill_torrent *t, struct rill__peer *p, uint32_t piece
 static void on_bitfield(struct rill_torrent *t, struct rill__peer *p,
                         const struct rill_wire_msg *m, bool all)
 {
+    /* BEP 3 wants one bitfield, first; aria2 sends extension messages
+     * before it and a second bitfield later. A later one replaces what the
+     * peer said before, so nothing is counted twice. */
     if (p->got_first) {
-        rill__peer_close(p, "bitfield after the first message");
-        return;
+        if (p->pick.all)
+            rill_picker_peer_lost_all(t->picker);
+        else if (p->have.count)
+            rill_picker_peer_lost(t->picker, &p->have);
+        p->pick.all = false;
+        memset(p->have.bits, 0, rill_bitfield_bytes(&p->have));
+        p->have.count = 0;
     }
+    p->got_first = true;
     if (all) {
         p->pick.all = true;
         memset(p->have.bits, 0xff, rill_bitfield_bytes(&p->have));
@@ -298,7 +308,6 @@ static void on_extended(struct rill_torrent *t, struct rill__peer *p, const stru
 void rill__torrent_on_message(struct rill_torrent *t, struct rill__peer *p,
                               const struct rill_wire_msg *m)
 {
-    bool first = !p->got_first && m->type != RILL_WIRE_KEEPALIVE && m->type != RILL_WIRE_EXTENDED;
     switch (m->type) {
     case RILL_WIRE_KEEPALIVE: break;
     case RILL_WIRE_CHOKE: on_choke(t, p, true); break;
@@ -321,6 +330,4 @@ void rill__torrent_on_message(struct rill_torrent *t, struct rill__peer *p,
     case RILL_WIRE_EXTENDED: on_extended(t, p, m); break;
     default: break; /* port, suggest: nothing to do yet */
     }
-    if (first)
-        p->got_first = true;
 }
