@@ -71,13 +71,27 @@ struct rill__peer {
 
 /* A piece being downloaded: its blocks gather here, then a worker hashes
  * and writes the whole piece. Only verified data ever reaches the disk. */
+/* A peer that sent blocks, remembered with its address so that evidence
+ * against it outlives its connection. */
+struct rill__sender {
+    uint32_t id;                     /* picker id */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+};
+
+#define RILL__MAX_SENDERS 16
+#define RILL__SENDER_UNKNOWN 255
+
 struct rill__piece_buf {
-    uint32_t piece, size, blocks, blocks_got;
+    uint32_t piece, size, blocks;
     uint8_t *data;
-    uint8_t *got;                    /* per block: received */
-    uint64_t *from;                  /* per block: id of the peer that sent it */
+    uint8_t *who;                    /* per block: index into senders */
+    struct rill__sender senders[RILL__MAX_SENDERS];
+    uint8_t nsenders;
     bool hashing;
 };
+
+struct rill__suspect;                /* torrent_ban.c */
 
 struct rill__candidate {             /* an address to connect to */
     struct sockaddr_storage addr;
@@ -114,6 +128,8 @@ struct rill_torrent {
     uint64_t next_choke_ms, last_resume_ms;
     bool resume_dirty, complete_fired, stopping;
     uint32_t hash_failures, banned;
+    struct rill__suspect *suspects;  /* failed pieces awaiting the good copy */
+    unsigned nsuspects;
     unsigned jobs;                   /* worker jobs in flight for this torrent */
     bool remove_when_idle;
 };

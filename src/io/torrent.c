@@ -124,7 +124,8 @@ static void connect_some(struct rill_torrent *t)
     for (size_t i = 0; i < t->ncands && started < CONNECTS_PER_TICK; i++) {
         struct rill__candidate *c = &t->cands[i];
         if (c->connected || c->retry_at > t->s->now || t->npeers >= t->p.max_peers ||
-            t->s->npeers >= t->s->opts.max_peers)
+            t->s->npeers >= t->s->opts.max_peers ||
+            rill__session_banned(t->s, (struct sockaddr *)&c->addr))
             continue;
         c->connected = true;
         c->retry_at = t->s->now + (30000u << (c->failures < 6 ? c->failures : 6));
@@ -422,6 +423,7 @@ void rill__torrent_free(struct rill_torrent *t)
     for (uint32_t i = 0; t->bufs && i < t->mi->piece_count; i++)
         rill__piece_buf_free(t, i);
     free(t->bufs);
+    rill__suspects_free(t);
     if (t->storage)
         for (unsigned i = 0; i < rill_workers_threads(t->s->workers); i++)
             rill_storage_close(t->storage[i]);

@@ -36,6 +36,16 @@ void rill__piece_buf_free(struct rill_torrent *t, uint32_t piece);
 void rill__torrent_wake_at(struct rill_torrent *t, uint64_t when_ms);
 bool rill__torrent_seeding(const struct rill_torrent *t);
 
+/* torrent_ban.c: finding who sent corrupt blocks */
+/* A piece failed: remember its blocks' senders and hashes. */
+void rill__suspect_record(struct rill_torrent *t, const struct rill__piece_buf *b,
+                          const uint8_t (*hash)[RILL_SHA1_LEN]);
+/* The piece passed: ban whoever sent a block that differs from `good`. */
+void rill__suspect_resolve(struct rill_torrent *t, uint32_t piece,
+                           const uint8_t (*good)[RILL_SHA1_LEN]);
+bool rill__piece_suspected(const struct rill_torrent *t, uint32_t piece);
+void rill__suspects_free(struct rill_torrent *t);
+
 /* torrent_choke.c */
 void rill__torrent_rechoke(struct rill_torrent *t);
 void rill__torrent_check_seed_limits(struct rill_torrent *t);

@@ -16,7 +16,7 @@
 
 #define MAX_READS_PER_PEER 8
 #define OUTPUT_HIGH (1u << 20)   /* queued bytes above which we stop serving a peer */
-#define STRIKES_TO_BAN 3
+#define BLOCK RILL_PICKER_BLOCK
 
 bool rill__torrent_seeding(const struct rill_torrent *t)
 {
@@ -29,6 +29,7 @@ void rill__piece_buf_free(struct rill_torrent *t, uint32_t piece)
     if (!b || b->hashing)
         return; /* a hashing buffer belongs to its job until it is done */
     free(b->data);
+    free(b->who);
     free(b);
     t->bufs[piece] = NULL;
 }
@@ -84,8 +85,20 @@ struct piece_job {
     struct rill_torrent *t;
     struct rill__piece_buf *buf;
     bool good;
+    bool block_hashes_wanted;       /* the piece failed before: evidence needed */
+    uint8_t (*block_hashes)[RILL_SHA1_LEN];
     int write_rc;
 };
+
+static void hash_blocks(struct piece_job *j)
+{
+    const struct rill__piece_buf *b = j->buf;
+    j->block_hashes = malloc((size_t)b->blocks * RILL_SHA1_LEN);
+    for (uint32_t i = 0; j->block_hashes && i < b->blocks; i++) {
+        uint32_t len = b->size - i * BLOCK < BLOCK ? b->size - i * BLOCK : BLOCK;
+        rill_sha1(b->data + (size_t)i * BLOCK, len, j->block_hashes[i]);
+    }
+}
 
 static void piece_work(struct rill_work *w, unsigned worker)
 {
@@ -95,6 +108,8 @@ static void piece_work(struct rill_work *w, unsigned worker)
     rill_sha1(j->buf->data, j->buf->size, digest);
     j->good = memcmp(digest, mi->piece_hashes + (size_t)j->buf->piece * RILL_SHA1_LEN,
                      RILL_SHA1_LEN) == 0;
+    if (!j->good || j->block_hashes_wanted)
+        hash_blocks(j);
     if (j->good)
         j->write_rc = rill_storage_write(j->t->storage[worker], j->buf->piece, 0, j->buf->data,
                                          j->buf->size);
@@ -140,45 +155,33 @@ static void on_complete(struct rill_torrent *t)
     }
 }
 
-static void strike(struct rill_torrent *t, uint32_t id)
+static void piece_failed(struct rill_torrent *t, struct piece_job *j)
 {
-    struct rill__peer *p = rill__torrent_find_peer(t, id);
-    if (!p || ++p->strikes < STRIKES_TO_BAN)
-        return;
-    rill__session_ban(t->s, (struct sockaddr *)&p->addr, p->addrlen);
-    t->banned++;
-    rill__log(t->s, 0, "banned", "%s %s banned: %u pieces it sent failed the hash check",
-              p->name, p->client, p->strikes);
-    rill__peer_close(p, "banned for corrupt data");
-}
-
-static void piece_failed(struct rill_torrent *t, uint32_t piece, uint32_t size)
-{
-    uint32_t senders[64];
-    int n = rill_picker_failed(t->picker, piece, senders, RILL_ARRAY_LEN(senders));
+    const struct rill__piece_buf *b = j->buf;
+    rill_picker_failed(t->picker, b->piece, NULL, 0);
     t->hash_failures++;
-    t->wasted += size;
-    rill__log(t->s, 1, "hash_failed", "%s: piece %u failed its hash check (%d senders)",
-              t->mi->name, piece, n > 0 ? n : 0);
-    for (int i = 0; i < n; i++)
-        strike(t, senders[i]);
+    t->wasted += b->size;
+    rill__log(t->s, 1, "hash_failed", "%s: piece %u failed its hash check", t->mi->name,
+              b->piece);
+    rill__suspect_record(t, b, (const uint8_t (*)[RILL_SHA1_LEN])j->block_hashes);
 }
 
 static void piece_done(struct rill_work *w, bool cancelled)
 {
     struct piece_job *j = (struct piece_job *)w;
     struct rill_torrent *t = j->t;
-    uint32_t piece = j->buf->piece, size = j->buf->size;
+    uint32_t piece = j->buf->piece;
     rill__tick_now(t->s);
     t->jobs--;
     j->buf->hashing = false;
-    rill__piece_buf_free(t, piece);
     if (!cancelled && !t->stopping) {
         if (!j->good) {
-            piece_failed(t, piece, size);
+            piece_failed(t, j);
         } else if (j->write_rc) {
             rill__torrent_fail(t, j->write_rc, "cannot write a verified piece");
         } else {
+            if (j->block_hashes_wanted)
+                rill__suspect_resolve(t, piece, (const uint8_t (*)[RILL_SHA1_LEN])j->block_hashes);
             rill_bitfield_set(&t->have, piece, true);
             rill_picker_verified(t->picker, piece);
             t->resume_dirty = true;
@@ -187,6 +190,8 @@ static void piece_done(struct rill_work *w, bool cancelled)
                 on_complete(t);
         }
     }
+    rill__piece_buf_free(t, piece);
+    free(j->block_hashes);
     free(j);
     rill__torrent_maybe_free(t);
 }
@@ -200,13 +205,32 @@ static struct rill__piece_buf *piece_buf(struct rill_torrent *t, uint32_t piece)
         return NULL;
     b->piece = piece;
     b->size = rill_piece_size(t->mi, piece);
+    b->blocks = (b->size + BLOCK - 1) / BLOCK;
     b->data = malloc(b->size);
-    if (!b->data) {
+    b->who = malloc(b->blocks);
+    if (!b->data || !b->who) {
+        free(b->data);
+        free(b->who);
         free(b);
         return NULL;
     }
     t->bufs[piece] = b;
     return b;
+}
+
+/* The index of `p` among the piece's senders, added with its address. */
+static uint8_t sender_of(struct rill__piece_buf *b, const struct rill__peer *p)
+{
+    for (uint8_t i = 0; i < b->nsenders; i++)
+        if (b->senders[i].id == p->pick.id)
+            return i;
+    if (b->nsenders == RILL__MAX_SENDERS)
+        return RILL__SENDER_UNKNOWN;
+    struct rill__sender *snd = &b->senders[b->nsenders];
+    snd->id = p->pick.id;
+    memcpy(&snd->addr, &p->addr, p->addrlen);
+    snd->addrlen = p->addrlen;
+    return b->nsenders++;
 }
 
 static void hash_piece(struct rill_torrent *t, struct rill__piece_buf *b)
@@ -218,6 +242,7 @@ static void hash_piece(struct rill_torrent *t, struct rill__piece_buf *b)
     }
     j->t = t;
     j->buf = b;
+    j->block_hashes_wanted = rill__piece_suspected(t, b->piece);
     b->hashing = true;
     j->work = (struct rill_work){.work = piece_work, .done = piece_done};
     t->jobs++;
@@ -254,6 +279,7 @@ void rill__torrent_got_block(struct rill_torrent *t, struct rill__peer *p,
             return;
         }
         memcpy(b->data + m->begin, m->data, len);
+        b->who[m->begin / BLOCK] = sender_of(b, p);
         if (got == RILL_PICKER_GOT_PIECE)
             hash_piece(t, b);
     }

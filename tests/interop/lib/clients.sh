@@ -524,9 +524,11 @@ rill_get() {
 # seed (tests/tools/evil_peer.py) listening on 127.0.0.1:PORT.
 evil_peer() {
   local name=$1 torrent=$2 data=$3 port=$4 mode=$5; shift 5
+  local addr=127.0.0.1 prev=
+  for a in "$@"; do [ "$prev" = --bind ] && addr=$a; prev=$a; done
   spawn "$name" "$PY" "$HARNESS_TOOLS/evil_peer.py" --torrent "$torrent" --data "$data" \
     --listen "$port" --mode "$mode" --timeout "$HARNESS_LIFETIME" "$@"
-  wait_for_port 127.0.0.1 "$port" 10 tcp "$name"
+  wait_for_port "$addr" "$port" 10 tcp "$name"
 }
 
 # bt_splice NAME TORRENT HOST:PORT HOST:PORT: dial two peers that only accept
