@@ -213,6 +213,7 @@ struct cli_xfer_args {
     const char *bind;
     const char *only;
     uint64_t port, max_up, max_down, max_peers, max_peers_total;
+    bool port_given;                /* --port was on the command line */
     uint64_t seed_time_ms;
     double ratio;
     bool seed;                   /* keep seeding after completion */

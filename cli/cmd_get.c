@@ -30,7 +30,8 @@ static const char usage_text[] =
     "Network:\n"
     "      --peer HOST:PORT    connect to this peer too ([v6]:PORT); repeatable\n"
     "      --no-trackers       do not contact the torrent's trackers\n"
-    "      --port N            listening port (default 6881; 0: any free port)\n"
+    "      --port N            listening port (default 6881, or the next free one\n"
+    "                          up to 6889, else any; 0: any free port)\n"
     "      --bind ADDR         listening address (default 0.0.0.0)\n"
     "      --max-up RATE       upload limit, e.g. 512K, 10M, 20Mbit (0: none)\n"
     "      --max-down RATE     download limit (0: none)\n"
@@ -162,6 +163,7 @@ static int apply_option(struct cli_xfer_args *a, int c, const char *val, const c
         return -1;
     case OPT_NO_TRACKERS: a->no_trackers = true; return -1;
     case OPT_PORT:
+        a->port_given = true;
         if (cli_parse_uint(val, 65535, &a->port, &why) != 0)
             return bad_value(a, "--port", val, why);
         return -1;
@@ -452,6 +454,13 @@ static int open_session(struct xfer *x)
         .verbosity = a->verbose,
     };
     int rc = rill_session_new(&x->session, x->base, &so);
+    /* The default port is busy (another client, another rill): like other
+     * clients, take the next ones, then any free port. An explicit --port
+     * is the user's word and is not changed. */
+    for (unsigned i = 1; rc == RILL_EIO && !a->port_given && i <= 9; i++) {
+        so.port = i < 9 ? (uint16_t)(DEFAULT_PORT + i) : 0;
+        rc = rill_session_new(&x->session, x->base, &so);
+    }
     if (rc < 0) {
         cli_error("%s: cannot start the session on %s port %" PRIu64 ": %s", a->cmd,
                   a->bind ? a->bind : "0.0.0.0", a->port, rill_strerror(rc));
