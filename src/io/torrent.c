@@ -127,8 +127,12 @@ static void connect_some(struct rill_torrent *t)
             t->s->npeers >= t->s->opts.max_peers ||
             rill__session_banned(t->s, (struct sockaddr *)&c->addr))
             continue;
+        /* Back off 2 s, 4 s, ... up to 5 min: a peer that was merely busy
+         * (still checking its data, say) is soon tried again, a dead one
+         * costs little. */
         c->connected = true;
-        c->retry_at = t->s->now + (30000u << (c->failures < 6 ? c->failures : 6));
+        uint64_t backoff = 2000ull << (c->failures < 8 ? c->failures : 8);
+        c->retry_at = t->s->now + (backoff < 300000 ? backoff : 300000);
         c->failures++;
         if (rill__peer_connect(t, (struct sockaddr *)&c->addr, c->addrlen))
             started++;
