@@ -371,14 +371,8 @@ static void on_stopped(void *ctx, struct rill_torrent *t, int error)
         x->error = error;
     if (!x->reason)
         x->reason = error < 0 ? "error" : "seed_limit";
-    if (error == 0 && !x->stopping && has_trackers(x)) {
-        /* librill stopped it (a seeding limit) and announces 'stopped':
-         * give that the same bounded moment as our own stops. */
-        x->stopping = true;
-        struct timeval tv = {COMPLETE_WAIT_MS / 1000, COMPLETE_WAIT_MS % 1000 * 1000};
-        evtimer_add(x->deadline, &tv);
-        return;
-    }
+    /* librill calls this once the 'stopped' announces are done, whoever
+     * stopped the torrent: nothing left to wait for. */
     event_base_loopbreak(x->base);
 }
 

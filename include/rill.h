@@ -470,8 +470,10 @@ struct rill_torrent_params {
     bool no_trackers;                /* ignore the torrent's trackers */
     uint64_t max_up, max_down;       /* per torrent; 0: only the global limits */
     /* Called on the loop thread when the wanted data is complete and
-     * verified, and when the torrent stops for good (ratio/time reached or
-     * a fatal disk error: `error` < 0). */
+     * verified, and once when the torrent has stopped for good: after
+     * rill_torrent_stop or a seeding limit, as soon as the `stopped`
+     * announces are answered or given up (at most a few seconds; at once
+     * without trackers), or at once on a fatal error (`error` < 0). */
     void (*on_complete)(void *ctx, struct rill_torrent *t);
     void (*on_stopped)(void *ctx, struct rill_torrent *t, int error);
     void *ctx;
@@ -481,8 +483,9 @@ int rill_session_add(struct rill_session *s, const struct rill_torrent_params *p
                      struct rill_torrent **t);
 /* Connects to a peer directly ("host:port", "[v6]:port"), besides trackers. */
 int rill_torrent_add_peer(struct rill_torrent *t, const char *host_port);
-/* Stops: announces 'stopped' to trackers (best effort, bounded wait is the
- * caller's), saves resume data, closes peers. Frees nothing. */
+/* Stops: saves resume data, closes peers, announces 'stopped' to trackers
+ * (best effort, bounded); on_stopped comes when that is done. Frees nothing.
+ * The log callback, like every callback, runs on the loop thread. */
 void rill_torrent_stop(struct rill_torrent *t);
 /* Removes and frees a torrent (stopping it first if needed). */
 void rill_torrent_remove(struct rill_torrent *t);

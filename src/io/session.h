@@ -126,7 +126,7 @@ struct rill_torrent {
     bool wake_armed;
     struct rill__announcer *announcer;
     uint64_t next_choke_ms, last_resume_ms;
-    bool resume_dirty, complete_fired, stopping;
+    bool resume_dirty, complete_fired, stopping, stop_notified;
     uint32_t hash_failures, banned;
     struct rill__suspect *suspects;  /* failed pieces awaiting the good copy */
     unsigned nsuspects;

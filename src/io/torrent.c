@@ -107,15 +107,16 @@ void rill__torrent_save_resume(struct rill_torrent *t)
     t->last_resume_ms = t->s->now;
 }
 
+static void notify_stopped(struct rill_torrent *t);
+
 void rill__torrent_fail(struct rill_torrent *t, int err, const char *msg)
 {
     rill__log(t->s, 0, "error", "%s: %s%s%s", t->mi->name, rill_strerror(err), msg ? ": " : "",
               msg ? msg : "");
     t->error = err;
-    rill_torrent_stop(t);
     t->state = RILL_T_ERROR;
-    if (t->p.on_stopped)
-        t->p.on_stopped(t->p.ctx, t, err);
+    rill_torrent_stop(t);
+    notify_stopped(t); /* at once: an error is not worth waiting on trackers */
 }
 
 static void connect_some(struct rill_torrent *t)
@@ -164,13 +165,31 @@ static void check_timeouts(struct rill_torrent *t)
     }
 }
 
+/* Tells the owner the torrent has stopped for good, once: after the
+ * `stopped` announces are done (or given up), so a program may exit. */
+static void notify_stopped(struct rill_torrent *t)
+{
+    if (t->stop_notified)
+        return;
+    t->stop_notified = true;
+    if (t->tick)
+        event_del(t->tick);
+    if (t->p.on_stopped)
+        t->p.on_stopped(t->p.ctx, t, t->error);
+}
+
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct rill_torrent *t = arg;
     rill__tick_now(t->s);
-    if (t->stopping || t->state == RILL_T_CHECKING)
+    if (t->stopping) {
+        if (rill__announcer_idle(t->announcer))
+            notify_stopped(t);
+        return;
+    }
+    if (t->state == RILL_T_CHECKING)
         return;
     check_timeouts(t);
     connect_some(t);
@@ -404,8 +423,6 @@ void rill_torrent_stop(struct rill_torrent *t)
     rill__tick_now(t->s);
     rill__torrent_save_resume(t);
     t->stopping = true;
-    if (t->tick)
-        event_del(t->tick);
     if (t->wake)
         event_del(t->wake);
     t->wake_armed = false;
@@ -415,6 +432,12 @@ void rill_torrent_stop(struct rill_torrent *t)
         rill__announcer_stop(t->announcer);
     if (t->state != RILL_T_ERROR)
         t->state = RILL_T_STOPPED;
+    /* The tick now only watches for the `stopped` announces to finish. */
+    if (t->tick && !t->stop_notified) {
+        struct timeval poll = {0, 50000};
+        event_del(t->tick);
+        event_add(t->tick, &poll);
+    }
 }
 
 void rill__torrent_free(struct rill_torrent *t)

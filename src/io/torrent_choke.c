@@ -80,7 +80,5 @@ void rill__torrent_check_seed_limits(struct rill_torrent *t)
         return;
     rill__log(t->s, 0, "seed_done", "%s: seeding done (%s)", t->mi->name,
               ratio ? "ratio reached" : "seed time reached");
-    rill_torrent_stop(t);
-    if (t->p.on_stopped)
-        t->p.on_stopped(t->p.ctx, t, 0);
+    rill_torrent_stop(t); /* on_stopped follows once the trackers are told */
 }
