@@ -217,7 +217,11 @@ struct cli_xfer_args {
     uint64_t seed_time_ms;
     double ratio;
     bool seed;                   /* keep seeding after completion */
-    bool sequential, no_trackers, recheck, json_log, quiet;
+    bool no_trackers, recheck, json_log, quiet;
+    bool no_endgame, no_optimistic;
+    int picker;                     /* enum rill_pick_mode */
+    int choker;                     /* enum rill_choke_mode */
+    uint64_t unchoke_slots;
     int verbose;
 };
 

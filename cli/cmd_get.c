@@ -24,6 +24,8 @@ static const char usage_text[] =
     "      --seed-time T       ... or until T has passed, e.g. 30m, 2h (implies --seed)\n"
     "      --only GLOB         download only the files whose path matches GLOB\n"
     "      --sequential        fetch pieces in order (for playing while downloading)\n"
+    "      --picker P          rarest (default), random or sequential\n"
+    "      --no-endgame        no duplicate requests for the last blocks\n"
     "      --recheck           hash the data already there even if the resume file\n"
     "                          is valid\n"
     "\n"
@@ -37,6 +39,11 @@ static const char usage_text[] =
     "      --max-down RATE     download limit (0: none)\n"
     "      --max-peers N       connections for this torrent (default 50)\n"
     "      --max-peers-total N connections in all (default 200)\n"
+    "\n"
+    "Choking (for experiments; the defaults are BitTorrent's):\n"
+    "      --choker C          tit-for-tat (default), round-robin or none\n"
+    "      --unchoke-slots K   peers unchoked for their rate (default 4)\n"
+    "      --no-optimistic     no optimistic unchoke\n"
     "\n"
     "Output:\n"
     "  -q, --quiet             no status line or log messages\n"
@@ -68,15 +75,25 @@ enum {
     OPT_MAX_PEERS,
     OPT_MAX_PEERS_TOTAL,
     OPT_JSON_LOG,
+    OPT_PICKER,
+    OPT_NO_ENDGAME,
+    OPT_CHOKER,
+    OPT_UNCHOKE_SLOTS,
+    OPT_NO_OPTIMISTIC,
 };
 
 /* rill get's own options come first; rill seed takes the rest. */
-#define GET_ONLY_OPTIONS 4
+#define GET_ONLY_OPTIONS 6
 static const struct option options[] = {
     {"output", required_argument, NULL, 'o'},
     {"seed", no_argument, NULL, OPT_SEED},
     {"only", required_argument, NULL, OPT_ONLY},
     {"sequential", no_argument, NULL, OPT_SEQUENTIAL},
+    {"picker", required_argument, NULL, OPT_PICKER},
+    {"no-endgame", no_argument, NULL, OPT_NO_ENDGAME},
+    {"choker", required_argument, NULL, OPT_CHOKER},
+    {"unchoke-slots", required_argument, NULL, OPT_UNCHOKE_SLOTS},
+    {"no-optimistic", no_argument, NULL, OPT_NO_OPTIMISTIC},
     {"ratio", required_argument, NULL, OPT_RATIO},
     {"seed-time", required_argument, NULL, OPT_SEED_TIME},
     {"recheck", no_argument, NULL, OPT_RECHECK},
@@ -144,6 +161,29 @@ static int parse_limit(struct cli_xfer_args *a, int c, const char *val)
     return -1;
 }
 
+/* The index of `val` among `names` (a NULL-terminated list), for an option
+ * that takes one word; -1 if none matches. */
+static int word_index(const char *val, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(val, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int parse_word(struct cli_xfer_args *a, const char *opt, const char *val,
+                      const char *const *names, int *out)
+{
+    int i = word_index(val, names);
+    if (i < 0)
+        return bad_value(a, opt, val, "not one of the choices in --help");
+    *out = i;
+    return -1;
+}
+
+static const char *const picker_names[] = {"rarest", "random", "sequential", NULL};
+static const char *const choker_names[] = {"tit-for-tat", "round-robin", "none", NULL};
+
 /* Applies one option: -1 to go on, else the exit status. */
 static int apply_option(struct cli_xfer_args *a, int c, const char *val, const char *usage)
 {
@@ -154,7 +194,12 @@ static int apply_option(struct cli_xfer_args *a, int c, const char *val, const c
     case OPT_RATIO:
     case OPT_SEED_TIME: return parse_limit(a, c, val);
     case OPT_ONLY: a->only = val; return -1;
-    case OPT_SEQUENTIAL: a->sequential = true; return -1;
+    case OPT_SEQUENTIAL: a->picker = RILL_PICK_SEQUENTIAL; return -1;
+    case OPT_PICKER: return parse_word(a, "--picker", val, picker_names, &a->picker);
+    case OPT_NO_ENDGAME: a->no_endgame = true; return -1;
+    case OPT_CHOKER: return parse_word(a, "--choker", val, choker_names, &a->choker);
+    case OPT_UNCHOKE_SLOTS: return parse_count(a, "--unchoke-slots", val, &a->unchoke_slots);
+    case OPT_NO_OPTIMISTIC: a->no_optimistic = true; return -1;
     case OPT_RECHECK: a->recheck = true; return -1;
     case OPT_PEER:
         if (cli_check_peer(val, &why) != 0)
@@ -474,7 +519,11 @@ static int add_torrent(struct xfer *x)
         .seed_time_ms = a->seed_time_ms,
         .trust_resume = !a->recheck,
         .only = a->only,
-        .pick_mode = a->sequential ? RILL_PICK_SEQUENTIAL : RILL_PICK_RAREST,
+        .pick_mode = (enum rill_pick_mode)a->picker,
+        .no_endgame = a->no_endgame,
+        .choke_mode = (enum rill_choke_mode)a->choker,
+        .unchoke_slots = (unsigned)a->unchoke_slots,
+        .no_optimistic = a->no_optimistic,
         .max_peers = (unsigned)a->max_peers,
         .no_trackers = a->no_trackers,
         .on_complete = on_complete,

@@ -455,6 +455,7 @@ uint16_t rill_session_port(const struct rill_session *s);
 const uint8_t *rill_session_peer_id(const struct rill_session *s);
 
 enum rill_pick_mode { RILL_PICK_RAREST = 0, RILL_PICK_RANDOM, RILL_PICK_SEQUENTIAL };
+enum rill_choke_mode { RILL_CHOKE_TIT_FOR_TAT = 0, RILL_CHOKE_ROUND_ROBIN, RILL_CHOKE_NONE };
 
 struct rill_torrent_params {
     const struct rill_metainfo *mi;  /* must outlive the torrent */
@@ -466,6 +467,13 @@ struct rill_torrent_params {
     const char *only;                /* download only files matching this glob */
     enum rill_pick_mode pick_mode;
     bool no_endgame;
+    /* Choking (defaults: tit-for-tat, 4 regular slots recomputed every 10 s,
+     * one optimistic slot rotated every 30 s); 0 keeps a default. The other
+     * values are for experiments such as the lab's ablations. */
+    enum rill_choke_mode choke_mode;
+    unsigned unchoke_slots;
+    bool no_optimistic;
+    uint32_t choke_interval_ms, optimistic_interval_ms;
     unsigned max_peers;              /* per torrent; default 50 */
     bool no_trackers;                /* ignore the torrent's trackers */
     uint64_t max_up, max_down;       /* per torrent; 0: only the global limits */

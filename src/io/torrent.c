@@ -278,6 +278,15 @@ static int torrent_init(struct rill_torrent *t)
         return rc;
     struct rill_choker_opts co;
     rill_choker_opts_default(&co);
+    co.mode = (enum rill_choker_mode)t->p.choke_mode;
+    if (t->p.unchoke_slots)
+        co.slots = t->p.unchoke_slots;
+    if (t->p.no_optimistic)
+        co.optimistic_slots = 0;
+    if (t->p.choke_interval_ms)
+        co.interval_ms = t->p.choke_interval_ms;
+    if (t->p.optimistic_interval_ms)
+        co.optimistic_interval_ms = t->p.optimistic_interval_ms;
     if ((rc = rill_choker_init(&t->choker, &co, &t->s->rng)) || (rc = apply_only(t)))
         return rc;
     if ((rc = open_storage(t)))

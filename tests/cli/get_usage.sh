@@ -52,6 +52,12 @@ has "$err" "too many arguments"
 usage_error get --bogus "$TOR"
 has "$err" "--bogus"
 usage_error get "$TOR" -o
+usage_error get "$T/nope.torrent" --picker fastest
+has "$err" "invalid --picker"
+usage_error seed "$T/nope.torrent" "$T" --choker tft
+has "$err" "invalid --choker"
+usage_error seed "$T/nope.torrent" "$T" --picker random   # a get-only option
+usage_error get "$T/nope.torrent" --unchoke-slots many
 for bad in junk -1 +1 0 1e3 inf nan 1.2.3 "" 2.; do
     usage_error get "$T/nope.torrent" --ratio "$bad"
     has "$err" "invalid --ratio"

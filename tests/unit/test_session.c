@@ -307,12 +307,90 @@ static void test_only_glob(void **state)
     event_base_free(sw.base);
 }
 
+struct watch {
+    struct swarm *sw;
+    struct rill_torrent *seed;
+    unsigned max_unchoked, polls;
+    struct event *ev;
+};
+
+static void watch_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct watch *w = arg;
+    struct rill_torrent_stats st;
+    rill_torrent_stats(w->seed, &st);
+    if (st.we_unchoke > w->max_unchoked)
+        w->max_unchoked = st.we_unchoke;
+    if (++w->polls >= 30)
+        event_base_loopbreak(w->sw->base);
+}
+
+/* The choke settings reach the choker: a seed with one regular slot and no
+ * optimistic unchoke unchokes one of two interested leechers, never both. */
+static void test_choke_settings(void **state)
+{
+    (void)state;
+    struct swarm sw = {.base = event_base_new(), .dir = tu_tempdir()};
+    char seed_dir[600];
+    snprintf(seed_dir, sizeof seed_dir, "%s/seed", sw.dir);
+    mkdir(seed_dir, 0755);
+    const size_t sizes[] = {4000000};
+    make_content(&sw, 32768, sizes, 1);
+    struct rill_session *seed = session(&sw, 1);
+    struct rill_torrent_params sp = {.mi = &sw.mi, .dir = seed_dir, .seed = true,
+                                     .no_trackers = true, .unchoke_slots = 1,
+                                     .no_optimistic = true, .max_up = 1 << 20,
+                                     .on_complete = on_complete, .ctx = &sw};
+    struct rill_torrent *st;
+    assert_int_equal(rill_session_add(seed, &sp, &st), 0);
+    run_until(&sw, 1, 10);
+    char seed_addr[64];
+    snprintf(seed_addr, sizeof seed_addr, "127.0.0.1:%u", rill_session_port(seed));
+    struct rill_session *leech[2];
+    struct rill_torrent *lt[2];
+    for (int i = 0; i < 2; i++) {
+        char d[600];
+        snprintf(d, sizeof d, "%s/leech%d", sw.dir, i);
+        mkdir(d, 0755);
+        leech[i] = session(&sw, 20 + (uint64_t)i);
+        struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true};
+        assert_int_equal(rill_session_add(leech[i], &lp, &lt[i]), 0);
+        assert_int_equal(rill_torrent_add_peer(lt[i], seed_addr), 0);
+    }
+    struct watch w = {.sw = &sw, .seed = st};
+    w.ev = event_new(sw.base, -1, EV_PERSIST, watch_poll, &w);
+    struct timeval every = {0, 50000};
+    event_add(w.ev, &every);
+    event_base_dispatch(sw.base); /* 1.5 s: well inside the first 10 s round */
+    event_free(w.ev);
+    struct rill_torrent_stats a, b;
+    rill_torrent_stats(lt[0], &a);
+    rill_torrent_stats(lt[1], &b);
+    assert_int_equal(w.max_unchoked, 1);
+    /* The choked one gets only its BEP 6 allowed-fast pieces (10 of 32 KiB);
+     * the unchoked one gets more. */
+    uint64_t lo = a.downloaded < b.downloaded ? a.downloaded : b.downloaded;
+    uint64_t hi = a.downloaded < b.downloaded ? b.downloaded : a.downloaded;
+    assert_true(lo <= 10 * 32768);
+    assert_true(hi > 10 * 32768);
+    for (int i = 0; i < 2; i++)
+        rill_session_free(leech[i]);
+    rill_session_free(seed);
+    rill_metainfo_free(&sw.mi);
+    tu_rmrf(sw.dir);
+    free(sw.dir);
+    event_base_free(sw.base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seed_to_leechers),
         cmocka_unit_test(test_resume_and_limits),
         cmocka_unit_test(test_only_glob),
+        cmocka_unit_test(test_choke_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
