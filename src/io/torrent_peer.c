@@ -162,10 +162,14 @@ void rill__peer_request_more(struct rill_torrent *t, struct rill__peer *p)
         return;
     if (p->core.peer_choking && p->fast_allowed_count == 0)
         return;
-    uint32_t room = rill_peer_room(&p->core, rill_peer_depth(&p->core, rill_rate_get(&p->down, t->s->now)));
+    uint32_t depth = rill_peer_depth(&p->core, rill_rate_get(&p->down, t->s->now));
+    uint32_t room = rill_peer_room(&p->core, depth);
     if (room > MAX_REQUEST_BATCH)
         room = MAX_REQUEST_BATCH;
-    if (room == 0)
+    /* Top up in batches, once a quarter of the pipeline is free: a request
+     * per arriving block would cost a send (and libevent a pair of
+     * epoll_ctl calls) per block. An idle pipeline is always filled. */
+    if (room == 0 || (p->core.ours.count > 0 && room < depth / 4))
         return;
     struct rill_picker_block blocks[MAX_REQUEST_BATCH];
     int n = p->core.peer_choking
