@@ -6,16 +6,6 @@
 
 #include "core/tracker_msg_internal.h"
 
-static int hexdigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Strict dotted quad: exactly four parts, 1-3 digits each, no leading zero,
  * each at most 255. */
@@ -45,8 +35,8 @@ static size_t hex_group(const char *s, size_t n, size_t *i, unsigned *v)
 {
     size_t start = *i;
     *v = 0;
-    while (*i < n && *i - start < 4 && hexdigit(s[*i]) >= 0)
-        *v = *v << 4 | (unsigned)hexdigit(s[(*i)++]);
+    while (*i < n && *i - start < 4 && rill__hexval(s[*i]) >= 0)
+        *v = *v << 4 | (unsigned)rill__hexval(s[(*i)++]);
     return *i - start;
 }
 
@@ -73,7 +63,7 @@ static int ipv6_words(const char *s, size_t n, uint16_t words[8], int *gap)
             words[count++] = (uint16_t)(q[2] << 8 | q[3]);
             return count;
         }
-        if (digits == 0 || count == 8 || (i < n && hexdigit(s[i]) >= 0))
+        if (digits == 0 || count == 8 || (i < n && rill__hexval(s[i]) >= 0))
             return -1;
         words[count++] = (uint16_t)v;
         if (i == n)

@@ -209,16 +209,6 @@ static bool next_param(const char *s, size_t n, size_t *pos, struct param *p)
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Percent-decodes a value, storing at most `cap` bytes in `out` but
  * setting *outlen to the whole decoded length, so a caller can say how long
@@ -232,8 +222,8 @@ static int pct_decode(const struct param *p, const char *name, uint8_t *out, siz
     for (size_t i = 0; i < p->vlen; i++, o++) {
         uint8_t c = (uint8_t)p->val[i];
         if (c == '%') {
-            int hi = p->vlen - i >= 3 ? hexval(p->val[i + 1]) : -1;
-            int lo = p->vlen - i >= 3 ? hexval(p->val[i + 2]) : -1;
+            int hi = p->vlen - i >= 3 ? rill__hexval(p->val[i + 1]) : -1;
+            int lo = p->vlen - i >= 3 ? rill__hexval(p->val[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return rill__fail(err, RILL_ESYNTAX, p->off + i, "malformed percent-encoding in %s",
                                   name);
@@ -376,7 +366,7 @@ static int parse_key(const struct param *p, struct rill_tracker_query *q, struct
     uint32_t hex = 0, fnv = 2166136261u;
     bool is_hex = len > 0 && len <= 8;
     for (size_t i = 0; i < len; i++) {
-        int d = hexval((char)buf[i]);
+        int d = rill__hexval((char)buf[i]);
         is_hex = is_hex && d >= 0;
         hex = hex << 4 | (uint32_t)(d & 15);
         fnv = (fnv ^ buf[i]) * 16777619u;

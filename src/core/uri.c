@@ -1,16 +1,7 @@
 /* Percent-encoding and peer-address checks (see uri.h). */
 #include "core/uri.h"
+#include "util/util.h"
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 bool rill__uri_unreserved(unsigned char c)
 {
@@ -58,7 +49,7 @@ int rill__pct_decode(const char *s, size_t n, char *out, size_t *outlen, size_t 
                 *why = "truncated percent-encoding";
                 return RILL_ESYNTAX;
             }
-            int hi = hexval((unsigned char)s[i + 1]), lo = hexval((unsigned char)s[i + 2]);
+            int hi = rill__hexval((unsigned char)s[i + 1]), lo = rill__hexval((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0) {
                 *why = "malformed percent-encoding";
                 return RILL_ESYNTAX;
@@ -98,7 +89,7 @@ static const char *check_ipv6(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == ':')
             colon = true;
-        else if (s[i] != '.' && hexval((unsigned char)s[i]) < 0)
+        else if (s[i] != '.' && rill__hexval((unsigned char)s[i]) < 0)
             return "bad character in bracketed IPv6 address";
     }
     return colon ? NULL : "bracketed host is not an IPv6 address";

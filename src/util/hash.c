@@ -2,7 +2,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include "rill.h"
+#include "util/util.h"
 
 void rill_sha1(const void *p, size_t n, uint8_t out[RILL_SHA1_LEN])
 {
@@ -24,23 +24,13 @@ void rill_hex(const uint8_t *p, size_t n, char *out)
     out[2 * n] = 0;
 }
 
-static int nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int rill_unhex(const char *s, size_t slen, uint8_t *out, size_t n)
 {
     if (slen != 2 * n)
         return RILL_ESYNTAX;
     for (size_t i = 0; i < n; i++) {
-        int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+        int hi = rill__hexval(s[2 * i]), lo = rill__hexval(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return RILL_ESYNTAX;
         out[i] = (uint8_t)(hi << 4 | lo);

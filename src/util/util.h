@@ -28,6 +28,18 @@ static inline void rill__put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* The value of one hex digit (either case), or -1. */
+static inline int rill__hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #define RILL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif
