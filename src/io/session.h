@@ -116,6 +116,7 @@ struct rill_torrent {
     struct rill__peer *peers;
     unsigned npeers;
     struct rill__piece_buf **bufs;   /* per piece, NULL when not in progress */
+    unsigned hashing;                /* whole pieces waiting for a worker */
     struct rill__candidate *cands;
     size_t ncands, cands_cap;
     struct rill_rate down, up;

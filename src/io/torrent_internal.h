@@ -35,6 +35,9 @@ void rill__piece_buf_free(struct rill_torrent *t, uint32_t piece);
 /* Arms the wake timer for when the rate limits allow more. */
 void rill__torrent_wake_at(struct rill_torrent *t, uint64_t when_ms);
 bool rill__torrent_seeding(const struct rill_torrent *t);
+/* Pieces waiting to be hashed and written hold memory: above this many,
+ * no new requests go out until workers catch up. */
+bool rill__torrent_backlogged(const struct rill_torrent *t);
 
 /* torrent_ban.c: finding who sent corrupt blocks */
 /* A piece failed: remember its blocks' senders and hashes. */

@@ -158,7 +158,8 @@ void rill__peer_update_interest(struct rill_torrent *t, struct rill__peer *p)
 
 void rill__peer_request_more(struct rill_torrent *t, struct rill__peer *p)
 {
-    if (!p->core.am_interested || t->stopping || t->state != RILL_T_DOWNLOADING)
+    if (!p->core.am_interested || t->stopping || t->state != RILL_T_DOWNLOADING ||
+        rill__torrent_backlogged(t))
         return;
     if (p->core.peer_choking && p->fast_allowed_count == 0)
         return;

@@ -23,6 +23,14 @@ bool rill__torrent_seeding(const struct rill_torrent *t)
     return t->state == RILL_T_SEEDING;
 }
 
+#define BACKLOG_BYTES (32u << 20)
+
+bool rill__torrent_backlogged(const struct rill_torrent *t)
+{
+    uint32_t limit = BACKLOG_BYTES / t->mi->piece_length;
+    return t->hashing >= (limit > 4 ? limit : 4);
+}
+
 void rill__piece_buf_free(struct rill_torrent *t, uint32_t piece)
 {
     struct rill__piece_buf *b = t->bufs[piece];
@@ -173,6 +181,8 @@ static void piece_done(struct rill_work *w, bool cancelled)
     uint32_t piece = j->buf->piece;
     rill__tick_now(t->s);
     t->jobs--;
+    bool was_backlogged = rill__torrent_backlogged(t);
+    t->hashing--;
     j->buf->hashing = false;
     if (!cancelled && !t->stopping) {
         if (!j->good) {
@@ -193,6 +203,10 @@ static void piece_done(struct rill_work *w, bool cancelled)
     rill__piece_buf_free(t, piece);
     free(j->block_hashes);
     free(j);
+    if (was_backlogged && !rill__torrent_backlogged(t) && !t->stopping)
+        for (struct rill__peer *p = t->peers; p; p = p->next)
+            if (p->phase == RILL__ACTIVE)
+                rill__peer_request_more(t, p);
     rill__torrent_maybe_free(t);
 }
 
@@ -246,6 +260,7 @@ static void hash_piece(struct rill_torrent *t, struct rill__piece_buf *b)
     b->hashing = true;
     j->work = (struct rill_work){.work = piece_work, .done = piece_done};
     t->jobs++;
+    t->hashing++;
     rill_workers_submit(t->s->workers, &j->work);
 }
 
