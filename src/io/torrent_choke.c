@@ -6,9 +6,7 @@
 #include "io/torrent.h"
 #include "io/torrent_internal.h"
 
-#define MAX_REJECTS 512
-
-static void set_choked(struct rill_torrent *t, struct rill__peer *p, bool choke)
+static void set_choked(struct rill__peer *p, bool choke)
 {
     p->core.am_choking = choke;
     rill__peer_send_simple(p, choke ? RILL_WIRE_CHOKE : RILL_WIRE_UNCHOKE);
@@ -16,12 +14,11 @@ static void set_choked(struct rill_torrent *t, struct rill__peer *p, bool choke)
         return;
     /* Their queued requests die with the choke; with the fast extension we
      * say so, one reject each (BEP 6). */
-    struct rill_peer_req reqs[MAX_REJECTS];
-    uint32_t n = rill_peer_choked_them(&p->core, reqs, MAX_REJECTS);
-    for (uint32_t i = 0; p->fast && i < n && i < MAX_REJECTS; i++)
+    struct rill_peer_req reqs[RILL_PEER_MAX_THEIR_QUEUE];
+    uint32_t n = rill_peer_choked_them(&p->core, reqs, RILL_PEER_MAX_THEIR_QUEUE);
+    for (uint32_t i = 0; p->fast && i < n; i++)
         rill__peer_send_block_msg(p, RILL_WIRE_REJECT, reqs[i].piece, reqs[i].begin,
                                   reqs[i].length);
-    (void)t;
 }
 
 void rill__torrent_rechoke(struct rill_torrent *t)
@@ -61,7 +58,7 @@ void rill__torrent_rechoke(struct rill_torrent *t)
         for (size_t i = 0; i < n; i++) {
             who[i]->choke = v[i].st;
             if (v[i].unchoke != v[i].unchoked)
-                set_choked(t, who[i], !v[i].unchoke);
+                set_choked(who[i], !v[i].unchoke);
         }
     }
     t->next_choke_ms = next;
