@@ -18,13 +18,15 @@ run "$RILL" create "$DIR/data/demo.bin" --tracker http://127.0.0.1:6969/announce
 run "$RILL" info "$DIR/demo.torrent"
 run "$RILL" verify "$DIR/demo.torrent" "$DIR/data"
 printf '\n# seed it on loopback (in the background) and download it with rill get\n'
-"$RILL" seed "$DIR/demo.torrent" "$DIR/data" --bind 127.0.0.1 --port 0 -q &
+"$RILL" seed "$DIR/demo.torrent" "$DIR/data" --bind 127.0.0.1 --port 0 >"$DIR/seed.log" 2>&1 &
 SEED_PID=$!
-for _ in $(seq 50); do
-  port=$(ss -Htlnp 2>/dev/null | awk -v pid="pid=$SEED_PID," '$0 ~ pid {split($4, a, ":"); print a[2]}' | head -n 1)
-  [ -n "$port" ] && break
+# Its log says which port it took and when its data is checked.
+for _ in $(seq 100); do
+  grep -q "pieces already here" "$DIR/seed.log" 2>/dev/null && break
   sleep 0.1
 done
+port=$(sed -n 's/.*listening on 127.0.0.1 port \([0-9]*\).*/\1/p' "$DIR/seed.log" | head -n 1)
+[ -n "$port" ] || { echo "the seed did not start:"; cat "$DIR/seed.log"; exit 1; }
 run "$RILL" get "$DIR/demo.torrent" -o "$DIR/download" --peer "127.0.0.1:$port" --bind 127.0.0.1 --port 0
 run cmp "$DIR/data/demo.bin" "$DIR/download/demo.bin"
 echo "identical"
