@@ -8,57 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "storage_fixture.h"
+
 /* ------------------------------------------------------------ fixtures */
-
-struct fx_file {
-    const char *path;
-    uint64_t len;
-    uint32_t attr;
-};
-
-static void build_mi(struct rill_metainfo *mi, const char *name, bool multi, uint32_t plen,
-                     const struct fx_file *f, size_t n, uint8_t hash_byte)
-{
-    memset(mi, 0, sizeof *mi);
-    mi->name = strdup(name);
-    mi->multi_file = multi;
-    mi->piece_length = plen;
-    mi->files = calloc(n, sizeof *mi->files);
-    assert_non_null(mi->files);
-    mi->file_count = n;
-    uint64_t off = 0;
-    for (size_t i = 0; i < n; i++) {
-        mi->files[i].path = strdup(f[i].path);
-        mi->files[i].offset = off;
-        mi->files[i].length = f[i].len;
-        mi->files[i].attr = f[i].attr;
-        off += f[i].len;
-    }
-    mi->total_size = off;
-    mi->piece_count = (uint32_t)((off + plen - 1) / plen);
-    memset(mi->info_hash, hash_byte, sizeof mi->info_hash);
-}
-
-static void free_mi(struct rill_metainfo *mi)
-{
-    for (size_t i = 0; i < mi->file_count; i++)
-        free(mi->files[i].path);
-    free(mi->files);
-    free(mi->name);
-    memset(mi, 0, sizeof *mi);
-}
-
-/* Piece 0 spans a, b and c; then a zero-length file, padding up to 128 and
- * d over pieces 2 and 3. */
-static const struct fx_file multi_files[] = {
-    {"a.bin", 10, 0},        /* [0, 10)    piece 0 */
-    {"dir/b.bin", 20, 0},    /* [10, 30)   piece 0 */
-    {"dir/sub/c.bin", 40, 0},/* [30, 70)   pieces 0, 1 */
-    {"empty.txt", 0, 0},
-    {".pad/58", 58, RILL_ATTR_PAD},
-    {"d.bin", 100, 0},       /* [128, 228) pieces 2, 3 */
-};
-#define NMULTI (sizeof multi_files / sizeof multi_files[0])
 
 struct fx {
     struct rill_metainfo mi;

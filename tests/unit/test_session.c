@@ -19,6 +19,8 @@ static uint64_t rill__test_now_ms(void)
 struct swarm {
     struct event_base *base;
     char *dir;
+    char seed_dir[600];
+    char seed_addr[64];
     struct rill_metainfo mi;
     int completed;
     struct event *deadline;
@@ -107,39 +109,84 @@ static void run_until(struct swarm *sw, int completions, int seconds)
     assert_false(sw->timed_out);
 }
 
+/* A fresh swarm: an event base, a temporary dir with seed/content made of
+ * files of `sizes` and its torrent in sw->mi. */
+static void swarm_init(struct swarm *sw, uint32_t piece, const size_t *sizes, size_t n)
+{
+    *sw = (struct swarm){.base = event_base_new(), .dir = tu_tempdir()};
+    snprintf(sw->seed_dir, sizeof sw->seed_dir, "%s/seed", sw->dir);
+    mkdir(sw->seed_dir, 0755);
+    make_content(sw, piece, sizes, n);
+}
+
+/* The seed: session 1 seeding sw->mi from seed_dir with the extra settings
+ * in `sp`, run until its check completes; sets sw->seed_addr. */
+static struct rill_session *swarm_seed(struct swarm *sw, struct rill_torrent_params sp,
+                                       struct rill_torrent **st)
+{
+    struct rill_session *seed = session(sw, 1);
+    sp.mi = &sw->mi;
+    sp.dir = sw->seed_dir;
+    sp.seed = true;
+    sp.no_trackers = true;
+    sp.on_complete = on_complete;
+    sp.ctx = sw;
+    assert_int_equal(rill_session_add(seed, &sp, st), 0);
+    run_until(sw, 1, 10); /* the seed checks its data and is complete */
+    snprintf(sw->seed_addr, sizeof sw->seed_addr, "127.0.0.1:%u", rill_session_port(seed));
+    return seed;
+}
+
+/* Makes dir/leechI and puts its path in `out`. */
+static void swarm_leech_dir(const struct swarm *sw, int i, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/leech%d", sw->dir, i);
+    mkdir(out, 0755);
+}
+
+/* A leecher session (rng seed `rng_seed`) with `lp`'s torrent, told the
+ * seed's address. */
+static struct rill_session *swarm_leech(struct swarm *sw, uint64_t rng_seed,
+                                        const struct rill_torrent_params *lp,
+                                        struct rill_torrent **lt)
+{
+    struct rill_session *s = session(sw, rng_seed);
+    assert_int_equal(rill_session_add(s, lp, lt), 0);
+    assert_int_equal(rill_torrent_add_peer(*lt, sw->seed_addr), 0);
+    return s;
+}
+
+/* Frees the seed, the torrent, the temporary dir and the base (leechers
+ * are freed by the test first). */
+static void swarm_free(struct swarm *sw, struct rill_session *seed)
+{
+    rill_session_free(seed);
+    rill_metainfo_free(&sw->mi);
+    tu_rmrf(sw->dir);
+    free(sw->dir);
+    event_base_free(sw->base);
+}
+
 /* One seed, three leechers that know only the seed's address. */
 static void test_seed_to_leechers(void **state)
 {
     (void)state;
-    struct swarm sw = {.base = event_base_new(), .dir = tu_tempdir()};
-    char path[600];
-    snprintf(path, sizeof path, "%s/seed", sw.dir);
-    mkdir(path, 0755);
+    struct swarm sw;
     const size_t sizes[] = {700000, 1, 0, 2500000, 16384 * 3};
-    make_content(&sw, 32768, sizes, 5);
-
-    struct rill_session *seed = session(&sw, 1);
-    struct rill_torrent_params sp = {.mi = &sw.mi, .dir = path, .seed = true,
-                                     .trust_resume = true, .no_trackers = true,
-                                     .on_complete = on_complete, .ctx = &sw};
+    swarm_init(&sw, 32768, sizes, 5);
     struct rill_torrent *st;
-    assert_int_equal(rill_session_add(seed, &sp, &st), 0);
-    run_until(&sw, 1, 10); /* the seed checks its data and is complete */
+    struct rill_session *seed =
+        swarm_seed(&sw, (struct rill_torrent_params){.trust_resume = true}, &st);
 
-    char seed_addr[64];
-    snprintf(seed_addr, sizeof seed_addr, "127.0.0.1:%u", rill_session_port(seed));
     struct rill_session *leech[3];
     for (int i = 0; i < 3; i++) {
         char d[600];
-        snprintf(d, sizeof d, "%s/leech%d", sw.dir, i);
-        mkdir(d, 0755);
-        leech[i] = session(&sw, 10 + (uint64_t)i);
+        swarm_leech_dir(&sw, i, d, sizeof d);
         struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true,
                                          .trust_resume = true, .on_complete = on_complete,
                                          .ctx = &sw};
         struct rill_torrent *lt;
-        assert_int_equal(rill_session_add(leech[i], &lp, &lt), 0);
-        assert_int_equal(rill_torrent_add_peer(lt, seed_addr), 0);
+        leech[i] = swarm_leech(&sw, 10 + (uint64_t)i, &lp, &lt);
     }
     run_until(&sw, 4, 60);
     for (int i = 0; i < 3; i++) {
@@ -151,11 +198,7 @@ static void test_seed_to_leechers(void **state)
     struct rill_torrent_stats stats;
     rill_torrent_stats(st, &stats);
     assert_true(stats.uploaded > 0);
-    rill_session_free(seed);
-    rill_metainfo_free(&sw.mi);
-    tu_rmrf(sw.dir);
-    free(sw.dir);
-    event_base_free(sw.base);
+    swarm_free(&sw, seed);
 }
 
 
@@ -187,33 +230,21 @@ static void poll_progress(evutil_socket_t fd, short what, void *arg)
 static void test_resume_and_limits(void **state)
 {
     (void)state;
-    struct swarm sw = {.base = event_base_new(), .dir = tu_tempdir()};
-    char seed_dir[600], leech_dir[600];
-    snprintf(seed_dir, sizeof seed_dir, "%s/seed", sw.dir);
-    snprintf(leech_dir, sizeof leech_dir, "%s/leech0", sw.dir);
-    mkdir(seed_dir, 0755);
-    mkdir(leech_dir, 0755);
+    struct swarm sw;
     const size_t sizes[] = {3000000};
-    make_content(&sw, 65536, sizes, 1);
+    swarm_init(&sw, 65536, sizes, 1);
+    char leech_dir[600];
+    swarm_leech_dir(&sw, 0, leech_dir, sizeof leech_dir);
     uint64_t total = sw.mi.total_size;
-
-    struct rill_session *seed = session(&sw, 1);
-    struct rill_torrent_params sp = {.mi = &sw.mi, .dir = seed_dir, .seed = true,
-                                     .no_trackers = true, .max_up = 1 << 20,
-                                     .on_complete = on_complete, .ctx = &sw};
     struct rill_torrent *st;
-    assert_int_equal(rill_session_add(seed, &sp, &st), 0);
-    run_until(&sw, 1, 10);
-    char seed_addr[64];
-    snprintf(seed_addr, sizeof seed_addr, "127.0.0.1:%u", rill_session_port(seed));
+    struct rill_session *seed =
+        swarm_seed(&sw, (struct rill_torrent_params){.max_up = 1 << 20}, &st);
 
-    struct rill_session *leech = session(&sw, 7);
     struct rill_torrent_params lp = {.mi = &sw.mi, .dir = leech_dir, .no_trackers = true,
                                      .trust_resume = true, .on_complete = on_complete,
                                      .ctx = &sw};
     struct rill_torrent *lt;
-    assert_int_equal(rill_session_add(leech, &lp, &lt), 0);
-    assert_int_equal(rill_torrent_add_peer(lt, seed_addr), 0);
+    struct rill_session *leech = swarm_leech(&sw, 7, &lp, &lt);
     struct stopper stop = {.sw = &sw, .t = lt, .stop_at = total / 2};
     stop.poll = event_new(sw.base, -1, EV_PERSIST, poll_progress, &stop);
     struct timeval tick = {0, 50000};
@@ -232,9 +263,7 @@ static void test_resume_and_limits(void **state)
 
     /* The second run: resume data trusted, only the rest downloaded. */
     sw.completed = 0;
-    leech = session(&sw, 8);
-    assert_int_equal(rill_session_add(leech, &lp, &lt), 0);
-    assert_int_equal(rill_torrent_add_peer(lt, seed_addr), 0);
+    leech = swarm_leech(&sw, 8, &lp, &lt);
     run_until(&sw, 1, 30);
     struct rill_torrent_stats second;
     rill_torrent_stats(lt, &second);
@@ -242,11 +271,7 @@ static void test_resume_and_limits(void **state)
     assert_true(second.downloaded >= total - first.have_wanted);
     compare_dirs(&sw, "seed", "leech0");
     rill_session_free(leech);
-    rill_session_free(seed);
-    rill_metainfo_free(&sw.mi);
-    tu_rmrf(sw.dir);
-    free(sw.dir);
-    event_base_free(sw.base);
+    swarm_free(&sw, seed);
 }
 
 /* --only: a leecher that wants one file completes when that file's pieces
@@ -255,30 +280,19 @@ static void test_resume_and_limits(void **state)
 static void test_only_glob(void **state)
 {
     (void)state;
-    struct swarm sw = {.base = event_base_new(), .dir = tu_tempdir()};
-    char seed_dir[600], leech_dir[600];
-    snprintf(seed_dir, sizeof seed_dir, "%s/seed", sw.dir);
-    snprintf(leech_dir, sizeof leech_dir, "%s/leech0", sw.dir);
-    mkdir(seed_dir, 0755);
-    mkdir(leech_dir, 0755);
+    struct swarm sw;
     const size_t sizes[] = {1000000, 300000, 2000000}; /* file0, file1, file2 */
-    make_content(&sw, 32768, sizes, 3);
-    struct rill_session *seed = session(&sw, 1);
-    struct rill_torrent_params sp = {.mi = &sw.mi, .dir = seed_dir, .seed = true,
-                                     .no_trackers = true, .on_complete = on_complete, .ctx = &sw};
+    swarm_init(&sw, 32768, sizes, 3);
+    char leech_dir[600];
+    swarm_leech_dir(&sw, 0, leech_dir, sizeof leech_dir);
     struct rill_torrent *st;
-    assert_int_equal(rill_session_add(seed, &sp, &st), 0);
-    run_until(&sw, 1, 10);
-    char seed_addr[64];
-    snprintf(seed_addr, sizeof seed_addr, "127.0.0.1:%u", rill_session_port(seed));
+    struct rill_session *seed = swarm_seed(&sw, (struct rill_torrent_params){0}, &st);
 
-    struct rill_session *leech = session(&sw, 3);
     struct rill_torrent_params lp = {.mi = &sw.mi, .dir = leech_dir, .no_trackers = true,
                                      .only = "file1.bin", .on_complete = on_complete,
                                      .ctx = &sw};
     struct rill_torrent *lt;
-    assert_int_equal(rill_session_add(leech, &lp, &lt), 0);
-    assert_int_equal(rill_torrent_add_peer(lt, seed_addr), 0);
+    struct rill_session *leech = swarm_leech(&sw, 3, &lp, &lt);
     run_until(&sw, 2, 30);
     struct rill_torrent_stats stats;
     rill_torrent_stats(lt, &stats);
@@ -300,11 +314,7 @@ static void test_only_glob(void **state)
     /* file2 shares at most the boundary piece with file1: absent or sparse. */
     assert_true(stat(b, &sb) != 0 || (uint64_t)sb.st_blocks * 512 <= 2 * 32768);
     rill_session_free(leech);
-    rill_session_free(seed);
-    rill_metainfo_free(&sw.mi);
-    tu_rmrf(sw.dir);
-    free(sw.dir);
-    event_base_free(sw.base);
+    swarm_free(&sw, seed);
 }
 
 struct watch {
@@ -332,32 +342,20 @@ static void watch_poll(evutil_socket_t fd, short what, void *arg)
 static void test_choke_settings(void **state)
 {
     (void)state;
-    struct swarm sw = {.base = event_base_new(), .dir = tu_tempdir()};
-    char seed_dir[600];
-    snprintf(seed_dir, sizeof seed_dir, "%s/seed", sw.dir);
-    mkdir(seed_dir, 0755);
+    struct swarm sw;
     const size_t sizes[] = {4000000};
-    make_content(&sw, 32768, sizes, 1);
-    struct rill_session *seed = session(&sw, 1);
-    struct rill_torrent_params sp = {.mi = &sw.mi, .dir = seed_dir, .seed = true,
-                                     .no_trackers = true, .unchoke_slots = 1,
-                                     .no_optimistic = true, .max_up = 1 << 20,
-                                     .on_complete = on_complete, .ctx = &sw};
+    swarm_init(&sw, 32768, sizes, 1);
+    struct rill_torrent_params sp = {.unchoke_slots = 1, .no_optimistic = true,
+                                     .max_up = 1 << 20};
     struct rill_torrent *st;
-    assert_int_equal(rill_session_add(seed, &sp, &st), 0);
-    run_until(&sw, 1, 10);
-    char seed_addr[64];
-    snprintf(seed_addr, sizeof seed_addr, "127.0.0.1:%u", rill_session_port(seed));
+    struct rill_session *seed = swarm_seed(&sw, sp, &st);
     struct rill_session *leech[2];
     struct rill_torrent *lt[2];
     for (int i = 0; i < 2; i++) {
         char d[600];
-        snprintf(d, sizeof d, "%s/leech%d", sw.dir, i);
-        mkdir(d, 0755);
-        leech[i] = session(&sw, 20 + (uint64_t)i);
+        swarm_leech_dir(&sw, i, d, sizeof d);
         struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true};
-        assert_int_equal(rill_session_add(leech[i], &lp, &lt[i]), 0);
-        assert_int_equal(rill_torrent_add_peer(lt[i], seed_addr), 0);
+        leech[i] = swarm_leech(&sw, 20 + (uint64_t)i, &lp, &lt[i]);
     }
     struct watch w = {.sw = &sw, .seed = st};
     w.ev = event_new(sw.base, -1, EV_PERSIST, watch_poll, &w);
@@ -377,11 +375,7 @@ static void test_choke_settings(void **state)
     assert_true(hi > 10 * 32768);
     for (int i = 0; i < 2; i++)
         rill_session_free(leech[i]);
-    rill_session_free(seed);
-    rill_metainfo_free(&sw.mi);
-    tu_rmrf(sw.dir);
-    free(sw.dir);
-    event_base_free(sw.base);
+    swarm_free(&sw, seed);
 }
 
 int main(void)

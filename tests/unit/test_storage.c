@@ -8,61 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "storage_fixture.h"
+
 /* ------------------------------------------------------------ fixtures */
-
-struct fx_file {
-    const char *path;
-    uint64_t len;
-    uint32_t attr;
-};
-
-static void build_mi(struct rill_metainfo *mi, const char *name, bool multi, uint32_t plen,
-                     const struct fx_file *f, size_t n)
-{
-    memset(mi, 0, sizeof *mi);
-    mi->name = strdup(name);
-    mi->multi_file = multi;
-    mi->piece_length = plen;
-    mi->files = calloc(n, sizeof *mi->files);
-    assert_non_null(mi->files);
-    mi->file_count = n;
-    uint64_t off = 0;
-    for (size_t i = 0; i < n; i++) {
-        mi->files[i].path = strdup(f[i].path);
-        mi->files[i].offset = off;
-        mi->files[i].length = f[i].len;
-        mi->files[i].attr = f[i].attr;
-        off += f[i].len;
-    }
-    mi->total_size = off;
-    mi->piece_count = (uint32_t)((off + plen - 1) / plen);
-    memset(mi->info_hash, 0xAB, sizeof mi->info_hash);
-}
-
-static void free_mi(struct rill_metainfo *mi)
-{
-    for (size_t i = 0; i < mi->file_count; i++)
-        free(mi->files[i].path);
-    free(mi->files);
-    free(mi->name);
-    memset(mi, 0, sizeof *mi);
-}
-
-/* Piece 0 spans a, b and c; a zero-length file and a padding file follow;
- * piece 1 ends in padding; d starts at a piece boundary. 228 bytes, 4 pieces
- * of 64 (the last is 36). */
-static const struct fx_file multi_files[] = {
-    {"a.bin", 10, 0},
-    {"dir/b.bin", 20, 0},
-    {"dir/sub/c.bin", 40, 0},
-    {"empty.txt", 0, 0},
-    {".pad/58", 58, RILL_ATTR_PAD},
-    {"d.bin", 100, 0},
-};
 
 static void multi_mi(struct rill_metainfo *mi)
 {
-    build_mi(mi, "T", true, 64, multi_files, sizeof multi_files / sizeof multi_files[0]);
+    build_mi(mi, "T", true, 64, multi_files, NMULTI, 0xAB);
 }
 
 /* The whole torrent's byte stream, with zeros where padding is. */
@@ -328,7 +280,7 @@ static void test_single_file_sparse(void **state)
     const uint32_t plen = 1u << 20;
     const struct fx_file one[] = {{"big.iso", 64ull * plen + 1000, 0}};
     struct rill_metainfo mi;
-    build_mi(&mi, "big.iso", false, plen, one, 1);
+    build_mi(&mi, "big.iso", false, plen, one, 1, 0xAB);
     char *root = tu_tempdir();
     struct rill_storage *st;
     assert_int_equal(rill_storage_open(&st, &mi, root, NULL), 0);
@@ -369,7 +321,7 @@ static void test_lru(void **state)
         {"f0", 50, 0}, {"f1", 30, 0}, {"x/f2", 70, 0}, {"x/f3", 10, 0}, {"f4", 96, 0},
     };
     struct rill_metainfo mi;
-    build_mi(&mi, "L", true, 32, five, 5);
+    build_mi(&mi, "L", true, 32, five, 5, 0xAB);
     char *root = tu_tempdir();
     uint8_t *data = stream_of(&mi, 6);
     int before = count_fds();
@@ -486,7 +438,7 @@ static void test_fifo_refused(void **state)
     (void)state;
     const struct fx_file one[] = {{"f", 100, 0}};
     struct rill_metainfo mi;
-    build_mi(&mi, "fifo", false, 64, one, 1);
+    build_mi(&mi, "fifo", false, 64, one, 1, 0xAB);
     char *root = tu_tempdir();
     char *p = pathf(root, "fifo");
     assert_int_equal(mkfifo(p, 0644), 0);
@@ -510,7 +462,7 @@ static void expect_open(const char *name, bool multi, const char *path, int want
 {
     const struct fx_file f[] = {{"ok", 10, 0}, {path, 10, 0}};
     struct rill_metainfo mi;
-    build_mi(&mi, name, multi, 16, multi ? f : f + 1, multi ? 2 : 1);
+    build_mi(&mi, name, multi, 16, multi ? f : f + 1, multi ? 2 : 1, 0xAB);
     char *root = tu_tempdir();
     struct rill_storage *st = (struct rill_storage *)&mi; /* must be reset */
     assert_int_equal(rill_storage_open(&st, &mi, root, NULL), want);
