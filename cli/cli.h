@@ -203,6 +203,33 @@ void cli_status_clear(struct cli_status *s);
 
 /* ---------------------------------------------------------- transfers */
 
+/* The options rill get and rill seed share (cmd_get.c parses both): one
+ * help text, so the two commands cannot drift apart. */
+#define CLI_XFER_SHARED_HELP \
+    "\n" \
+    "Network:\n" \
+    "      --peer HOST:PORT    connect to this peer too ([v6]:PORT); repeatable\n" \
+    "      --no-trackers       do not contact the torrent's trackers\n" \
+    "      --port N            listening port (default 6881, or the next free one\n" \
+    "                          up to 6889, else any; 0: any free port)\n" \
+    "      --bind ADDR         listening address (default 0.0.0.0)\n" \
+    "      --max-up RATE       upload limit, e.g. 512K, 10M, 20Mbit (0: none)\n" \
+    "      --max-down RATE     download limit (0: none)\n" \
+    "      --max-peers N       connections for this torrent (default 50)\n" \
+    "      --max-peers-total N connections in all (default 200)\n" \
+    "\n" \
+    "Choking (for experiments; the defaults are BitTorrent's):\n" \
+    "      --choker C          tit-for-tat (default), round-robin or none\n" \
+    "      --unchoke-slots K   peers unchoked for their rate (default 4)\n" \
+    "      --no-optimistic     no optimistic unchoke\n" \
+    "\n" \
+    "Output:\n" \
+    "  -q, --quiet             no status line or log messages\n" \
+    "  -v, --verbose           more log messages (twice: every message)\n" \
+    "      --json-log          events as JSON objects, one per line, on stdout\n" \
+    "  -h, --help              show this help\n" \
+    "\n"
+
 /* What `rill get` and `rill seed` were asked to do (cli/cmd_get.c). */
 struct cli_xfer_args {
     const char *cmd;             /* "get" or "seed" */
