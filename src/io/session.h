@@ -51,7 +51,6 @@ struct rill__peer {
     struct rill_wire_ext_hs ext;
     struct rill_peer_core core;
     struct rill_bitfield have;       /* the peer's pieces */
-    bool have_all;                   /* told us have-all before we knew the size */
     struct rill_rate down, up;       /* payload rates */
     struct rill_choker_state choke;
     uint64_t connected_at, last_recv, last_sent, interested_at;
@@ -62,7 +61,6 @@ struct rill__peer {
     uint32_t granted_fast[10];       /* pieces we let it request while choked */
     uint32_t granted_count;
     unsigned reads;                  /* block reads in flight for its requests */
-    bool sent_first;                 /* sent a message after the handshake */
     bool got_first;                  /* got its availability (bitfield, have...) */
     unsigned jobs;                   /* worker jobs that refer to this peer */
     bool read_blocked;               /* reading paused by the download limit */
@@ -120,7 +118,7 @@ struct rill_torrent {
     struct rill__candidate *cands;
     size_t ncands, cands_cap;
     struct rill_rate down, up;
-    uint64_t downloaded, uploaded, wasted, started_ms, completed_ms;
+    uint64_t downloaded, uploaded, wasted, completed_ms;
     struct rill_ratelimit up_limit, down_limit;
     struct event *tick;
     struct event *wake;              /* rate limits: resume reading and serving */
@@ -157,6 +155,12 @@ struct rill_session {
     struct rill__ban *bans;
     size_t nbans;
 };
+
+/* The peer has every piece (have-all, or a full bitfield). */
+static inline bool rill__peer_is_seed(const struct rill__peer *p)
+{
+    return p->pick.all || (p->have.size && p->have.count == p->have.size);
+}
 
 /* The monotonic clock in ms, read once per callback and stored in s->now. */
 uint64_t rill__tick_now(struct rill_session *s);

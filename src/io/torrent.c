@@ -207,7 +207,6 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 void rill__torrent_start(struct rill_torrent *t)
 {
     t->state = rill_picker_wanted_complete(t->picker) ? RILL_T_SEEDING : RILL_T_DOWNLOADING;
-    t->started_ms = t->s->now;
     if (t->state == RILL_T_SEEDING) {
         t->complete_fired = true; /* already complete: not a new completion */
         t->completed_ms = t->s->now;
@@ -414,7 +413,7 @@ void rill_torrent_stats(const struct rill_torrent *t, struct rill_torrent_stats 
         st->peers++;
         st->unchoked_us += !p->core.peer_choking;
         st->we_unchoke += !p->core.am_choking;
-        st->seeds_connected += p->have_all || (p->have.size && p->have.count == p->have.size);
+        st->seeds_connected += rill__peer_is_seed(p);
     }
     st->eta_ms = UINT64_MAX;
     if (ps.wanted_bytes_left == 0)

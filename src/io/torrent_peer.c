@@ -194,8 +194,7 @@ void rill__peer_request_more(struct rill_torrent *t, struct rill__peer *p)
 /* The peer has every piece: once we do too, the connection is useless. */
 static bool both_seeds(struct rill_torrent *t, struct rill__peer *p)
 {
-    bool peer_seed = p->pick.all || (p->have.size && p->have.count == p->have.size);
-    return peer_seed && t->have.count == t->have.size;
+    return rill__peer_is_seed(p) && t->have.count == t->have.size;
 }
 
 static void on_have(struct rill_torrent *t, struct rill__peer *p, uint32_t piece)

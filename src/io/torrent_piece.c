@@ -150,7 +150,7 @@ static void on_complete(struct rill_torrent *t)
         rill__announcer_completed(t->announcer);
     for (struct rill__peer *p = t->peers, *next; p; p = next) {
         next = p->next;
-        if (all && (p->pick.all || (p->have.size && p->have.count == p->have.size)))
+        if (all && rill__peer_is_seed(p))
             rill__peer_close(p, "both complete");
         else if (p->phase == RILL__ACTIVE)
             rill__peer_update_interest(t, p);
