@@ -287,10 +287,11 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         rill__peer_close(p, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
-/* Frees what is left of a closed peer once no worker job refers to it. */
+/* Frees what is left of a closed peer once no worker job refers to it and
+ * its bufferevent is gone: the two can end in either order. */
 void rill__peer_release(struct rill__peer *p)
 {
-    if (p->phase != RILL__CLOSED || p->jobs > 0)
+    if (p->phase != RILL__CLOSED || p->jobs > 0 || p->bev != NULL)
         return;
     rill_peer_free(&p->core);
     rill_bitfield_free(&p->have);
