@@ -444,6 +444,8 @@ struct rill_session_opts {
     int verbosity;               /* 0 warnings and milestones, 1 peers, 2 messages */
 };
 
+/* Sets SIGPIPE to be ignored if it still has its default action: a peer
+ * that hangs up mid-write must cost one connection, not the process. */
 int rill_session_new(struct rill_session **s, struct event_base *base,
                      const struct rill_session_opts *opts);
 /* Closes every torrent (saving resume data, without waiting for trackers),

@@ -3,6 +3,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/rand.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -124,9 +125,23 @@ static int listen_on(struct rill_session *s)
     return 0;
 }
 
+/* A peer that closes while we write would otherwise kill the whole process
+ * with SIGPIPE (libevent writes with writev, which has no MSG_NOSIGNAL).
+ * Only the default action is replaced: a handler the program set stays. */
+static void ignore_sigpipe(void)
+{
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+        struct sigaction ign = {.sa_handler = SIG_IGN};
+        sigemptyset(&ign.sa_mask);
+        sigaction(SIGPIPE, &ign, NULL);
+    }
+}
+
 int rill_session_new(struct rill_session **out, struct event_base *base,
                      const struct rill_session_opts *opts)
 {
+    ignore_sigpipe();
     static const struct rill_session_opts defaults;
     struct rill_session *s = calloc(1, sizeof *s);
     if (!s)
