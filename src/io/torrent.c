@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,6 +312,7 @@ int rill_session_add(struct rill_session *s, const struct rill_torrent_params *p
     if (!t)
         return RILL_ENOMEM;
     t->s = s;
+    pthread_mutex_init(&t->write_lock, NULL);
     t->p = *params;
     t->mi = params->mi;
     if (!t->p.max_peers)
@@ -458,6 +460,7 @@ void rill__torrent_free(struct rill_torrent *t)
     for (uint32_t i = 0; t->bufs && i < t->mi->piece_count; i++)
         rill__piece_buf_free(t, i);
     free(t->bufs);
+    rill__upload_cache_free(t);
     rill__suspects_free(t);
     if (t->storage)
         for (unsigned i = 0; i < rill_workers_threads(t->s->workers); i++)
@@ -472,6 +475,7 @@ void rill__torrent_free(struct rill_torrent *t)
     free(t->resume_path);
     free(t->dir);
     free(t->only);
+    pthread_mutex_destroy(&t->write_lock);
     free(t);
 }
 

@@ -29,8 +29,6 @@ void rill__peer_send_block_msg(struct rill__peer *p, int type, uint32_t piece, u
 /* A requested block arrived from `p` (already accounted by the peer core). */
 void rill__torrent_got_block(struct rill_torrent *t, struct rill__peer *p,
                              const struct rill_wire_msg *m);
-/* Serves queued requests of `p` within the upload limits. */
-void rill__torrent_serve(struct rill_torrent *t, struct rill__peer *p);
 void rill__piece_buf_free(struct rill_torrent *t, uint32_t piece);
 /* Arms the wake timer for when the rate limits allow more. */
 void rill__torrent_wake_at(struct rill_torrent *t, uint64_t when_ms);
@@ -38,6 +36,12 @@ bool rill__torrent_seeding(const struct rill_torrent *t);
 /* Pieces waiting to be hashed and written hold memory: above this many,
  * no new requests go out until workers catch up. */
 bool rill__torrent_backlogged(const struct rill_torrent *t);
+
+/* torrent_upload.c */
+/* Serves queued requests of `p` within the upload limits. */
+void rill__torrent_serve(struct rill_torrent *t, struct rill__peer *p);
+/* Drops the read cache (blocks still queued to peers keep their chunks). */
+void rill__upload_cache_free(struct rill_torrent *t);
 
 /* torrent_ban.c: finding who sent corrupt blocks */
 /* A piece failed: remember its blocks' senders and hashes. */

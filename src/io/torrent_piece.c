@@ -1,9 +1,9 @@
 /* Pieces in and out: blocks gather in a piece buffer, a worker hashes the
- * whole piece and writes it only if it is good; requests from peers become
- * block reads on a worker and then piece messages, within the rate limits. */
+ * whole piece and writes it only if it is good. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +14,6 @@
 #include "io/workers.h"
 #include "util/util.h"
 
-#define MAX_READS_PER_PEER 8
-#define OUTPUT_HIGH (1u << 20)   /* queued bytes above which we stop serving a peer */
 #define BLOCK RILL_PICKER_BLOCK
 
 bool rill__torrent_seeding(const struct rill_torrent *t)
@@ -118,9 +116,12 @@ static void piece_work(struct rill_work *w, unsigned worker)
                      RILL_SHA1_LEN) == 0;
     if (!j->good || j->block_hashes_wanted)
         hash_blocks(j);
-    if (j->good)
+    if (j->good) {
+        pthread_mutex_lock(&j->t->write_lock);
         j->write_rc = rill_storage_write(j->t->storage[worker], j->buf->piece, 0, j->buf->data,
                                          j->buf->size);
+        pthread_mutex_unlock(&j->t->write_lock);
+    }
 }
 
 static void broadcast_have(struct rill_torrent *t, uint32_t piece)
@@ -301,106 +302,3 @@ void rill__torrent_got_block(struct rill_torrent *t, struct rill__peer *p,
     rill__peer_request_more(t, p);
 }
 
-/* ------------------------------------------------------------- uploads */
-
-struct read_job {
-    struct rill_work work;
-    struct rill_torrent *t;
-    struct rill__peer *p;
-    struct rill_peer_req req;
-    int rc;
-    uint8_t data[];
-};
-
-static void read_work(struct rill_work *w, unsigned worker)
-{
-    struct read_job *j = (struct read_job *)w;
-    j->rc = rill_storage_read(j->t->storage[worker], j->req.piece, j->req.begin, j->data,
-                              j->req.length);
-}
-
-static void free_block(const void *data, size_t len, void *arg)
-{
-    (void)data;
-    (void)len;
-    free(arg);
-}
-
-static void read_done(struct rill_work *w, bool cancelled)
-{
-    struct read_job *j = (struct read_job *)w;
-    struct rill_torrent *t = j->t;
-    struct rill__peer *p = j->p;
-    rill__tick_now(t->s);
-    t->jobs--;
-    p->jobs--;
-    p->reads--;
-    bool live = !cancelled && p->phase == RILL__ACTIVE && !t->stopping;
-    if (live && j->rc != 0) {
-        rill__torrent_fail(t, j->rc, "cannot read a block we have");
-        live = false;
-    }
-    if (live) {
-        struct rill_buf hdr;
-        rill_buf_init(&hdr, 32);
-        rill_wire_build_piece_header(&hdr, j->req.piece, j->req.begin, j->req.length);
-        struct evbuffer *out = bufferevent_get_output(p->bev);
-        evbuffer_add(out, hdr.data, hdr.len);
-        evbuffer_add_reference(out, j->data, j->req.length, free_block, j);
-        rill_buf_free(&hdr);
-        p->last_sent = t->s->now;
-        rill_rate_add(&p->up, j->req.length, t->s->now);
-        rill_rate_add(&t->up, j->req.length, t->s->now);
-        t->uploaded += j->req.length;
-        rill__torrent_serve(t, p);
-    } else {
-        free(j);
-    }
-    rill__peer_release(p);
-    rill__torrent_maybe_free(t);
-}
-
-/* Takes `n` bytes from both buckets only if both have them: a block goes
- * whole or waits. */
-static bool take_exact(struct rill_ratelimit *a, struct rill_ratelimit *b, uint64_t n,
-                       uint64_t now)
-{
-    if (rill_ratelimit_available(a, now) < n || rill_ratelimit_available(b, now) < n)
-        return false;
-    rill_ratelimit_consume(a, n, now);
-    rill_ratelimit_consume(b, n, now);
-    return true;
-}
-
-void rill__torrent_serve(struct rill_torrent *t, struct rill__peer *p)
-{
-    struct rill_session *s = t->s;
-    while (p->phase == RILL__ACTIVE && p->reads < MAX_READS_PER_PEER &&
-           rill__peer_output_len(p) < OUTPUT_HIGH && p->core.theirs.count > 0) {
-        uint32_t len = p->core.theirs.v[p->core.theirs.head].length;
-        uint64_t cost = len + RILL_WIRE_PIECE_HEADER_LEN;
-        if (!take_exact(&s->up_limit, &t->up_limit, cost, s->now)) {
-            rill__torrent_wake_at(t, rill_ratelimit_next_time2(&s->up_limit, &t->up_limit, cost,
-                                                               s->now));
-            return;
-        }
-        struct rill_peer_req req;
-        rill_peer_next_to_serve(&p->core, &req);
-        struct read_job *j = malloc(sizeof *j + req.length);
-        if (!j) {
-            rill__torrent_fail(t, RILL_ENOMEM, "cannot read a block");
-            return;
-        }
-        *j = (struct read_job){.t = t, .p = p, .req = req};
-        j->work = (struct rill_work){.work = read_work, .done = read_done, .urgent = true};
-        t->jobs++;
-        p->jobs++;
-        p->reads++;
-        rill_workers_submit(s->workers, &j->work);
-    }
-}
-
-void rill__torrent_on_writable(struct rill_torrent *t, struct rill__peer *p)
-{
-    rill__torrent_serve(t, p);
-}

@@ -29,13 +29,6 @@
 #define TOTAL_SIZE 1000000u
 #define PIECE 65536u
 
-static inline uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------ fixture */
 
 struct fx {
@@ -150,9 +143,9 @@ static inline void fx_free(struct fx *f)
  * when counter is NULL); false after `ms`. */
 static inline bool run_until(struct fx *f, const int *counter, int want, unsigned ms)
 {
-    uint64_t end = now_ms() + ms;
+    uint64_t end = tu_now_ms() + ms;
     while (counter ? *counter < want : !rill__announcer_idle(f->a)) {
-        if (now_ms() > end)
+        if (tu_now_ms() > end)
             return false;
         event_base_loop(f->base, EVLOOP_ONCE);
     }
@@ -161,8 +154,8 @@ static inline bool run_until(struct fx *f, const int *counter, int want, unsigne
 
 static inline void run_for(struct fx *f, unsigned ms)
 {
-    uint64_t end = now_ms() + ms;
-    while (now_ms() < end)
+    uint64_t end = tu_now_ms() + ms;
+    while (tu_now_ms() < end)
         event_base_loop(f->base, EVLOOP_ONCE);
 }
 

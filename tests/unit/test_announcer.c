@@ -85,7 +85,7 @@ static void on_http(struct evhttp_request *req, void *arg)
     const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
     assert_true(h->count < MAXREQ);
     int i = h->count++;
-    h->at[i] = now_ms();
+    h->at[i] = tu_now_ms();
     snprintf(h->target[i], sizeof h->target[i], "%s", uri);
     snprintf(h->host[i], sizeof h->host[i], "%s", host ? host : "");
     struct rill_error err;
@@ -254,8 +254,8 @@ static void test_tier_fallover(void **state)
     fx_url(&f, 1, "http://127.0.0.1:%u/announce", x.port);
     fx_url(&f, 1, "http://127.0.0.1:%u/announce", y.port);
     fx_start(&f, 100);
-    uint64_t end = now_ms() + 3000;
-    while (x.count + y.count == 0 && now_ms() < end)
+    uint64_t end = tu_now_ms() + 3000;
+    while (x.count + y.count == 0 && tu_now_ms() < end)
         event_base_loop(f.base, EVLOOP_ONCE);
     assert_int_equal(x.count + y.count, 1);
     assert_int_equal(t404.count, 1);

@@ -39,7 +39,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
     if (n <= 0)
         return;
     if (u->packets++ == 0)
-        u->first_at = now_ms();
+        u->first_at = tu_now_ms();
     if (u->silent)
         return;
     struct rill_udp_request r;
@@ -55,7 +55,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
         assert_true(u->announces < MAXREQ);
         u->cid_used[u->announces] = r.connection_id;
         u->q[u->announces++] = r.query;
-        u->announce_at = now_ms();
+        u->announce_at = tu_now_ms();
         uint8_t peer[18];
         /* The client's socket family decides the peer size. */
         const struct sockaddr_in6 *f6 = (const struct sockaddr_in6 *)&from;
@@ -246,9 +246,9 @@ static void test_stop_bounded(void **state)
     assert_true(run_until(&f, &mute.packets, 1, 3000));
     run_for(&f, 20);
     rill__announcer_stop(f.a); /* the started in flight may have arrived */
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tu_now_ms();
     assert_true(run_until(&f, NULL, 0, 3000));
-    assert_true(now_ms() - t0 < 1000); /* not the BEP 15 schedule */
+    assert_true(tu_now_ms() - t0 < 1000); /* not the BEP 15 schedule */
     assert_int_equal(mute.packets, 2);
     assert_true(logged(&f, "no answer in time"));
     run_for(&f, 300);

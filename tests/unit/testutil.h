@@ -22,5 +22,9 @@ void tu_rmrf(const char *path);
 const char *tu_data(const char *name);
 /* Deterministic pseudo-random bytes (for generated content). */
 void tu_fill(uint8_t *p, size_t n, uint64_t seed);
+/* Fails the test unless the two files hold the same bytes. */
+void tu_assert_same_file(const char *a, const char *b);
+/* The monotonic clock in milliseconds. */
+uint64_t tu_now_ms(void);
 
 #endif
