@@ -212,7 +212,7 @@ void cli_status_clear(struct cli_status *s);
     "      --no-trackers       do not contact the torrent's trackers\n" \
     "      --port N            listening port (default 6881, or the next free one\n" \
     "                          up to 6889, else any; 0: any free port)\n" \
-    "      --bind ADDR         listening address (default 0.0.0.0)\n" \
+    "      --bind ADDR         listen on ADDR and connect from it (default 0.0.0.0)\n" \
     "      --max-up RATE       upload limit, e.g. 512K, 10M, 20Mbit (0: none)\n" \
     "      --max-down RATE     download limit (0: none)\n" \
     "      --max-peers N       connections for this torrent (default 50)\n" \

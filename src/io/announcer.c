@@ -57,18 +57,6 @@ void rill__announcer_set_speed(struct rill__announcer *a, unsigned speed)
     a->speed = speed ? speed : 1;
 }
 
-struct evdns_base *rill__ann_dns(struct rill__announcer *a)
-{
-    if (!a->dns) {
-        /* Inactive, the resolver holds no event, so the loop can end. */
-        a->dns = evdns_base_new(a->s->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-                                                EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-        if (!a->dns)
-            rill__log(a->s, 0, "tracker_error", "%s: cannot set up a DNS resolver", a->t->mi->name);
-    }
-    return a->dns;
-}
-
 /* ------------------------------------------------------------ set-up */
 
 /* A formatted string in its own allocation, or NULL. */
@@ -227,7 +215,6 @@ void rill__announcer_free(struct rill__announcer *a)
 {
     if (!a)
         return;
-    /* Connections go before the resolver they may be using. */
     for (size_t i = 0; a->tiers && i < a->ntiers; i++) {
         for (size_t j = 0; j < a->tiers[i].n; j++)
             tracker_free(a->tiers[i].tr[j]);
@@ -236,8 +223,6 @@ void rill__announcer_free(struct rill__announcer *a)
     free(a->tiers);
     if (a->timer)
         event_free(a->timer);
-    if (a->dns)
-        evdns_base_free(a->dns, 0);
     free(a);
 }
 

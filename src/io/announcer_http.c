@@ -64,6 +64,10 @@ static struct evhttp_request *http_prepare(struct rill__tracker *tr, struct evdn
     struct evhttp_request *req = tr->conn ? evhttp_request_new(on_http_reply, tr) : NULL;
     if (!req)
         return NULL;
+    if (a->s->bind_specific) {
+        evhttp_connection_set_local_address(tr->conn, a->s->bind);
+        evhttp_connection_set_family(tr->conn, a->s->bind_addr.ss_family);
+    }
     uint64_t ms = (timeout_ms + a->speed - 1) / a->speed;
     struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
     evhttp_connection_set_timeout_tv(tr->conn, &tv);
@@ -93,7 +97,7 @@ void rill__http_send(struct rill__tracker *tr, const struct rill_tracker_announc
         return;
     }
     struct evdns_base *dns = NULL;
-    if (!tr->literal && !(dns = rill__ann_dns(tr->a))) {
+    if (!tr->literal && !(dns = rill__session_dns(tr->a->s))) {
         rill_buf_free(&target);
         rill__tracker_done(tr, RILL__TR_ERROR, "no DNS resolver");
         return;

@@ -86,7 +86,6 @@ struct rill__announcer {
     size_t ntiers;
     size_t usable;          /* trackers that are not RILL__TR_UNUSABLE */
     struct event *timer;    /* the next round */
-    struct evdns_base *dns; /* made on first need */
     uint32_t key;           /* random, sent with every announce */
     unsigned speed;         /* tracker ms per real ms (tests) */
     uint64_t real0, virt0;  /* where the tracker clock was rebased */
@@ -108,8 +107,6 @@ struct rill__announcer {
 uint64_t rill__ann_vnow(struct rill__announcer *a);
 /* Arms `ev` to fire after `vdelay` ms of tracker time. */
 void rill__ann_arm(struct rill__announcer *a, struct event *ev, uint64_t vdelay);
-/* The shared resolver, made on first use; NULL (logged) if it cannot be. */
-struct evdns_base *rill__ann_dns(struct rill__announcer *a);
 /* Ends tr's request: records the result (error text from fmt when given)
  * and schedules its handling on the next loop turn, so no library callback
  * is on the stack when the announcer moves on. */

@@ -137,7 +137,8 @@ static int open_socket(struct rill__tracker *tr)
     tr->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (tr->fd < 0)
         return -1;
-    if (connect(tr->fd, (const struct sockaddr *)&tr->addr, tr->addrlen) != 0) {
+    if (rill__session_bind_socket(tr->a->s, tr->fd, family) != 0 ||
+        connect(tr->fd, (const struct sockaddr *)&tr->addr, tr->addrlen) != 0) {
         close_socket(tr);
         return -1;
     }
@@ -170,8 +171,10 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
         return;
     tr->dns_req = NULL;
     rill__tick_now(tr->a->s);
+    /* The first address we can send to from the --bind address. */
     const struct evutil_addrinfo *ai = res;
-    while (ai && ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+    while (ai && ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+                  !rill__session_can_reach(tr->a->s, ai->ai_family)))
         ai = ai->ai_next;
     if (result != 0 || !ai || ai->ai_addrlen > sizeof tr->addr) {
         rill__tracker_done(tr, RILL__TR_ERROR, "cannot resolve %s: %s", tr->host,
@@ -221,7 +224,7 @@ void rill__udp_send(struct rill__tracker *tr, const struct rill_tracker_announce
         go(tr);
         return;
     }
-    struct evdns_base *dns = rill__ann_dns(a);
+    struct evdns_base *dns = rill__session_dns(a->s);
     if (!dns) {
         rill__tracker_done(tr, RILL__TR_ERROR, "no DNS resolver");
         return;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "io/conn.h"
 #include "io/torrent.h"
@@ -92,12 +93,38 @@ void rill__send_handshake(struct rill__peer *p)
     rill_buf_free(&b);
 }
 
+/* A non-blocking socket for `family`, bound to --bind when that names an
+ * address, so that every connection leaves from the address the user chose. */
+static int outgoing_socket(struct rill_session *s, int family)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (rill__session_bind_socket(s, fd, family) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 struct rill__peer *rill__peer_connect(struct rill_torrent *t, const struct sockaddr *sa,
                                       socklen_t len)
 {
-    struct rill__peer *p = peer_alloc(t->s, sa, len, -1, true);
-    if (!p)
+    int fd = outgoing_socket(t->s, sa->sa_family);
+    if (fd < 0) {
+        char name[64];
+        rill__addr_name(sa, name, sizeof name);
+        rill__log(t->s, 1, "peer_closed", "%s: cannot connect from %s: %s", name, t->s->bind,
+                  strerror(errno));
         return NULL;
+    }
+    struct rill__peer *p = peer_alloc(t->s, sa, len, fd, true);
+    if (!p) {
+        close(fd);
+        return NULL;
+    }
     p->phase = RILL__CONNECTING;
     rill__torrent_attach(t, p);
     if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&p->addr, (int)len) != 0) {

@@ -1,5 +1,7 @@
 /* The session: listener, workers, global limits, peer id, torrents. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/rand.h>
@@ -78,8 +80,14 @@ int rill__session_adopt(struct rill_session *s, struct rill__peer *p, const uint
     struct rill_torrent *t = s->torrents;
     while (t && (memcmp(t->mi->info_hash, info_hash, RILL_SHA1_LEN) != 0 || t->stopping))
         t = t->next;
-    if (!t || t->npeers >= t->p.max_peers || t->state == RILL_T_CHECKING) {
-        rill__peer_close(p, t ? "torrent busy or full" : "unknown info-hash");
+    /* Like libtorrent, refuse peers until the data is checked: we could not
+     * tell them what we have. They retry; trackers list us again. */
+    const char *refuse = !t                              ? "unknown info-hash"
+                         : t->state == RILL_T_CHECKING  ? "torrent still checking its data"
+                         : t->npeers >= t->p.max_peers ? "torrent has its maximum of peers"
+                                                        : NULL;
+    if (refuse) {
+        rill__peer_close(p, refuse);
         return -1;
     }
     if (p->prev)
@@ -94,27 +102,41 @@ int rill__session_adopt(struct rill_session *s, struct rill__peer *p, const uint
     return 0;
 }
 
-static int listen_on(struct rill_session *s)
+/* The --bind address, parsed once. Not evutil_parse_sockaddr_port: it
+ * refuses port 0, "any port". */
+static int parse_bind(struct rill_session *s)
 {
-    /* Not evutil_parse_sockaddr_port: it refuses port 0, "any port". */
-    struct sockaddr_storage ss = {0};
-    int len;
-    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    struct sockaddr_in *in = (struct sockaddr_in *)&s->bind_addr;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&s->bind_addr;
     if (inet_pton(AF_INET, s->bind, &in->sin_addr) == 1) {
         in->sin_family = AF_INET;
-        in->sin_port = htons(s->opts.port);
-        len = sizeof *in;
+        s->bind_len = sizeof *in;
+        s->bind_specific = in->sin_addr.s_addr != htonl(INADDR_ANY);
     } else if (inet_pton(AF_INET6, s->bind, &in6->sin6_addr) == 1) {
         in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(s->opts.port);
-        len = sizeof *in6;
+        s->bind_len = sizeof *in6;
+        s->bind_specific = !IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
     } else {
         return RILL_EINVAL;
     }
+    return 0;
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+static int listen_on(struct rill_session *s)
+{
+    struct sockaddr_storage ss = s->bind_addr;
+    set_port(&ss, s->opts.port);
     s->listener = evconnlistener_new_bind(s->base, on_accept, s,
                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
-                                          (struct sockaddr *)&ss, len);
+                                          (struct sockaddr *)&ss, (int)s->bind_len);
     if (!s->listener)
         return RILL_EIO;
     struct sockaddr_storage bound;
@@ -123,6 +145,31 @@ static int listen_on(struct rill_session *s)
     s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)&bound)->sin_port);
     return 0;
+}
+
+int rill__session_bind_socket(struct rill_session *s, int fd, int family)
+{
+    if (!s->bind_specific)
+        return 0;
+    if (family != s->bind_addr.ss_family) {
+        errno = EAFNOSUPPORT;
+        return -1;
+    }
+    struct sockaddr_storage ss = s->bind_addr;
+    set_port(&ss, 0);
+    return bind(fd, (struct sockaddr *)&ss, s->bind_len);
+}
+
+struct evdns_base *rill__session_dns(struct rill_session *s)
+{
+    if (!s->dns) {
+        /* Inactive, the resolver holds no event, so the loop can end. */
+        s->dns = evdns_base_new(s->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+                                             EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+        if (!s->dns)
+            rill__log(s, 0, "dns_error", "cannot set up a DNS resolver");
+    }
+    return s->dns;
 }
 
 /* A peer that closes while we write would otherwise kill the whole process
@@ -169,6 +216,8 @@ int rill_session_new(struct rill_session **out, struct event_base *base,
         rc = rill_workers_new(&s->workers, base, s->opts.workers);
     }
     if (!rc)
+        rc = parse_bind(s);
+    if (!rc)
         rc = listen_on(s);
     if (rc) {
         rill_session_free(s);
@@ -194,6 +243,9 @@ void rill_session_free(struct rill_session *s)
     rill_workers_free(s->workers);
     /* Deferred socket frees were scheduled with event_base_once: run them. */
     event_base_loop(s->base, EVLOOP_NONBLOCK);
+    /* After the torrents: their trackers' lookups used it. */
+    if (s->dns)
+        evdns_base_free(s->dns, 0);
     free(s->bans);
     free(s->bind);
     free(s);

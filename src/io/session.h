@@ -19,6 +19,8 @@
 #include "rill.h"
 #include "util/rng.h"
 
+struct evdns_base;
+
 struct bufferevent;
 struct event;
 struct evconnlistener;
@@ -148,6 +150,10 @@ struct rill_session {
     struct event_base *base;
     struct rill_session_opts opts;
     char *bind;
+    struct sockaddr_storage bind_addr;   /* `bind` parsed, port 0 */
+    socklen_t bind_len;
+    bool bind_specific;              /* not the wildcard: outgoing sockets use it too */
+    struct evdns_base *dns;          /* made on first use, for every tracker */
     struct evconnlistener *listener;
     uint16_t port;
     struct rill_workers *workers;
@@ -168,6 +174,18 @@ static inline bool rill__peer_is_seed(const struct rill__peer *p)
 {
     return p->pick.all || (p->have.size && p->have.count == p->have.size);
 }
+
+/* Binds an outgoing socket of `family` to the session's --bind address
+ * (port 0) when that is a specific address; -1 with errno set when it
+ * cannot, EAFNOSUPPORT for the other family. */
+int rill__session_bind_socket(struct rill_session *s, int fd, int family);
+/* Whether an outgoing socket of `family` can be bound as --bind asks. */
+static inline bool rill__session_can_reach(const struct rill_session *s, int family)
+{
+    return !s->bind_specific || s->bind_addr.ss_family == family;
+}
+/* The session's DNS resolver, made on first use; NULL if it cannot be. */
+struct evdns_base *rill__session_dns(struct rill_session *s);
 
 /* The monotonic clock in ms, read once per callback and stored in s->now. */
 uint64_t rill__tick_now(struct rill_session *s);

@@ -127,7 +127,8 @@ static void connect_some(struct rill_torrent *t)
         struct rill__candidate *c = &t->cands[i];
         if (c->connected || c->retry_at > t->s->now || t->npeers >= t->p.max_peers ||
             t->s->npeers >= t->s->opts.max_peers ||
-            rill__session_banned(t->s, (struct sockaddr *)&c->addr))
+            rill__session_banned(t->s, (struct sockaddr *)&c->addr) ||
+            !rill__session_can_reach(t->s, c->addr.ss_family))
             continue;
         /* Back off 2 s, 4 s, ... up to 5 min: a peer that was merely busy
          * (still checking its data, say) is soon tried again, a dead one
@@ -138,6 +139,8 @@ static void connect_some(struct rill_torrent *t)
         c->failures++;
         if (rill__peer_connect(t, (struct sockaddr *)&c->addr, c->addrlen))
             started++;
+        else
+            c->connected = false; /* retried after the backoff */
     }
 }
 

@@ -69,7 +69,8 @@ static inline void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)arg;
 }
 
-static inline void fx_init(struct fx *f, int verbosity)
+/* The session binds `bind` (and sends from it): "127.0.0.1" in fx_init. */
+static inline void fx_init_bind(struct fx *f, int verbosity, const char *bind)
 {
     memset(f, 0, sizeof *f);
     f->base = event_base_new();
@@ -78,7 +79,7 @@ static inline void fx_init(struct fx *f, int verbosity)
     f->ticker = event_new(f->base, -1, EV_PERSIST, on_tick, NULL);
     struct timeval tv = {0, 5000};
     event_add(f->ticker, &tv);
-    struct rill_session_opts o = {.bind = "127.0.0.1",
+    struct rill_session_opts o = {.bind = bind,
                                   .rng_seed = 7,
                                   .log = capture,
                                   .log_ctx = f,
@@ -99,6 +100,20 @@ static inline void fx_init(struct fx *f, int verbosity)
     f->t.picker = &f->picker;
     f->t.uploaded = 1234;
     f->t.downloaded = 5678;
+}
+
+static inline void fx_init(struct fx *f, int verbosity)
+{
+    fx_init_bind(f, verbosity, "127.0.0.1");
+}
+
+/* The address of `sa` as text, without the port. */
+static inline void fx_addr_text(const struct sockaddr_storage *sa, char *out, size_t cap)
+{
+    if (sa->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
+    else
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
 }
 
 /* Adds a tracker URL to tier `tier` (tiers are added in order). */

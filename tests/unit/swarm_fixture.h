@@ -24,11 +24,15 @@ struct swarm {
     int completed;
     struct event *deadline;
     bool timed_out;
+    const char *watch;               /* a log line containing this sets seen */
+    bool seen;
 };
 
 static inline void log_line(void *ctx, const char *line)
 {
-    (void)ctx;
+    struct swarm *sw = ctx;
+    if (sw->watch && strstr(line, sw->watch))
+        sw->seen = true;
     if (getenv("RILL_TEST_VERBOSE"))
         fprintf(stderr, "%s\n", line);
 }
@@ -72,14 +76,20 @@ static inline void make_content(struct swarm *sw, uint32_t piece, const size_t *
     rill_buf_free(&out);
 }
 
-static inline struct rill_session *session(struct swarm *sw, uint64_t seed)
+/* A session bound to `bind` (its listener and its outgoing connections). */
+static inline struct rill_session *session_on(struct swarm *sw, uint64_t seed, const char *bind)
 {
-    struct rill_session_opts o = {.bind = "127.0.0.1", .rng_seed = seed, .log = log_line,
-                                  .verbosity = 2, .workers = 2};
+    struct rill_session_opts o = {.bind = bind, .rng_seed = seed, .log = log_line,
+                                  .log_ctx = sw, .verbosity = 2, .workers = 2};
     struct rill_session *s;
     assert_int_equal(rill_session_new(&s, sw->base, &o), 0);
     assert_true(rill_session_port(s) > 0);
     return s;
+}
+
+static inline struct rill_session *session(struct swarm *sw, uint64_t seed)
+{
+    return session_on(sw, seed, "127.0.0.1");
 }
 
 static inline void compare_dirs(struct swarm *sw, const char *a, const char *b)

@@ -38,6 +38,7 @@ struct http_tracker {
     uint64_t at[MAXREQ];
     char target[MAXREQ][512];
     char host[MAXREQ][64];
+    char from[MAXREQ][64];           /* the client's address */
     const char *failure;
     int status; /* 0: 200 */
     uint32_t interval, min_interval;
@@ -88,6 +89,10 @@ static void on_http(struct evhttp_request *req, void *arg)
     h->at[i] = tu_now_ms();
     snprintf(h->target[i], sizeof h->target[i], "%s", uri);
     snprintf(h->host[i], sizeof h->host[i], "%s", host ? host : "");
+    char *from = NULL;
+    ev_uint16_t from_port;
+    evhttp_connection_get_peer(evhttp_request_get_connection(req), &from, &from_port);
+    snprintf(h->from[i], sizeof h->from[i], "%s", from ? from : "");
     struct rill_error err;
     assert_int_equal(rill_tracker_query_parse(uri, strlen(uri), &h->q[i], &err), 0);
     struct rill_buf out;
@@ -292,7 +297,7 @@ static void test_http_ipv6(void **state)
 {
     (void)state;
     struct fx f;
-    fx_init(&f, 2);
+    fx_init_bind(&f, 2, "::1");
     struct http_tracker h;
     if (!http_tracker_bind(&h, f.base, "::1")) {
         fx_free(&f);
@@ -309,6 +314,23 @@ static void test_http_ipv6(void **state)
     assert_int_equal(h.q[0].event, RILL_TRACKER_EVENT_STARTED);
     assert_true(run_until(&f, NULL, 0, 3000));
     assert_true(has_cand(&f, "2001:db8::7", 7777));
+    evhttp_free(h.http);
+    fx_free(&f);
+}
+
+/* With --bind on a specific address, the announce leaves from it. */
+static void test_http_bind_source(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init_bind(&f, 2, "127.0.0.2");
+    struct http_tracker h;
+    http_tracker_init(&h, f.base);
+    fx_url(&f, 0, "http://127.0.0.1:%u/announce", h.port);
+    fx_start(&f, 1);
+    assert_true(run_until(&f, &h.count, 1, 3000));
+    assert_string_equal(h.from[0], "127.0.0.2");
+    assert_true(run_until(&f, NULL, 0, 3000));
     evhttp_free(h.http);
     fx_free(&f);
 }
@@ -390,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_http_failure_backoff),
         cmocka_unit_test(test_tier_fallover),
         cmocka_unit_test(test_http_ipv6),
+        cmocka_unit_test(test_http_bind_source),
         cmocka_unit_test(test_completed_then_stop),
         cmocka_unit_test(test_want_peers_min_interval),
         cmocka_unit_test(test_no_trackers),

@@ -26,6 +26,7 @@ struct udp_tracker {
     uint64_t cid_used[MAXREQ];
     struct rill_tracker_query q[MAXREQ];
     uint64_t first_at, announce_at;
+    char from[64];                   /* the client's address */
 };
 
 static void on_udp(evutil_socket_t fd, short what, void *arg)
@@ -40,6 +41,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
         return;
     if (u->packets++ == 0)
         u->first_at = tu_now_ms();
+    fx_addr_text(&from, u->from, sizeof u->from);
     if (u->silent)
         return;
     struct rill_udp_request r;
@@ -126,7 +128,7 @@ static void udp_tracker_free(struct udp_tracker *u)
 static void udp_events(int family)
 {
     struct fx f;
-    fx_init(&f, 2);
+    fx_init_bind(&f, 2, family == AF_INET6 ? "::1" : "127.0.0.2");
     struct udp_tracker u;
     if (!udp_tracker_init(&u, f.base, family)) {
         fx_free(&f);
@@ -145,6 +147,7 @@ static void udp_events(int family)
     assert_int_equal(u.q[0].port, f.s->port);
     assert_int_equal(u.q[0].left, TOTAL_SIZE - PIECE);
     assert_int_equal(u.q[0].numwant, 50);
+    assert_string_equal(u.from, family == AF_INET6 ? "::1" : "127.0.0.2"); /* from --bind */
     rill__announcer_completed(f.a);
     assert_true(run_until(&f, &u.announces, 2, 3000));
     assert_int_equal(u.q[1].event, RILL_TRACKER_EVENT_COMPLETED);

@@ -155,6 +155,32 @@ static void test_only_glob(void **state)
     swarm_free(&sw, seed);
 }
 
+/* --bind on a specific address: the leecher's connection to the seed
+ * leaves from it, and the download completes. */
+static void test_bind_outgoing(void **state)
+{
+    (void)state;
+    struct swarm sw;
+    const size_t sizes[] = {200000};
+    swarm_init(&sw, 32768, sizes, 1);
+    struct rill_torrent *st;
+    struct rill_session *seed = swarm_seed(&sw, (struct rill_torrent_params){0}, &st);
+    char d[600];
+    swarm_leech_dir(&sw, 0, d, sizeof d);
+    struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true,
+                                     .on_complete = on_complete, .ctx = &sw};
+    struct rill_session *leech = session_on(&sw, 4, "127.0.0.2");
+    struct rill_torrent *lt;
+    assert_int_equal(rill_session_add(leech, &lp, &lt), 0);
+    assert_int_equal(rill_torrent_add_peer(lt, sw.seed_addr), 0);
+    sw.watch = "127.0.0.2:"; /* the seed logs the peer's address */
+    run_until(&sw, 2, 30);
+    assert_true(sw.seen);
+    compare_dirs(&sw, "seed", "leech0");
+    rill_session_free(leech);
+    swarm_free(&sw, seed);
+}
+
 struct watch {
     struct swarm *sw;
     struct rill_torrent *seed;
@@ -222,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_seed_to_leechers),
         cmocka_unit_test(test_resume_and_limits),
         cmocka_unit_test(test_only_glob),
+        cmocka_unit_test(test_bind_outgoing),
         cmocka_unit_test(test_choke_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
