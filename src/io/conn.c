@@ -157,6 +157,26 @@ void rill__peer_send(struct rill__peer *p, const struct rill_buf *b)
     p->last_sent = p->s->now;
 }
 
+/* Two connections to one peer (both of us dialed, say, after the tracker
+ * listed each to the other) would download everything twice. Both ends
+ * keep the one that the side with the lower peer id opened, so they agree
+ * without a word; NULL when `p` has no twin. */
+static struct rill__peer *duplicate_to_drop(struct rill__peer *p)
+{
+    struct rill__peer *q = p->t->peers;
+    while (q && (q == p || q->phase != RILL__ACTIVE ||
+                 memcmp(q->peer_id, p->peer_id, RILL_WIRE_PEER_ID_LEN) != 0))
+        q = q->next;
+    if (!q)
+        return NULL;
+    if (q->outgoing == p->outgoing)
+        return p; /* one side dialed twice: keep the older */
+    bool we_are_lower = memcmp(p->s->peer_id, p->peer_id, RILL_WIRE_PEER_ID_LEN) < 0;
+    /* The connection we opened is the outgoing one. */
+    struct rill__peer *ours = p->outgoing ? p : q, *theirs = p->outgoing ? q : p;
+    return we_are_lower ? theirs : ours;
+}
+
 /* The handshake: for an incoming peer the info-hash picks the torrent and
  * we answer; for an outgoing one it must match ours. */
 static int on_handshake(struct rill__peer *p, struct evbuffer *in)
@@ -189,6 +209,11 @@ static int on_handshake(struct rill__peer *p, struct evbuffer *in)
     }
     memcpy(p->peer_id, hs.peer_id, RILL_WIRE_PEER_ID_LEN);
     rill_wire_client_name(p->peer_id, p->client, sizeof p->client);
+    struct rill__peer *dup = duplicate_to_drop(p);
+    if (dup)
+        rill__peer_close(dup, "a second connection to the same peer");
+    if (dup == p)
+        return -1;
     /* We always offer both features, so the peer's bits alone decide. */
     p->fast = rill_wire_feature_has(hs.reserved, RILL_WIRE_FEAT_FAST);
     p->extended = rill_wire_feature_has(hs.reserved, RILL_WIRE_FEAT_EXTENDED);

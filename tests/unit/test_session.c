@@ -181,6 +181,65 @@ static void test_bind_outgoing(void **state)
     swarm_free(&sw, seed);
 }
 
+struct pair_watch {
+    struct rill_torrent *t[2];
+    unsigned max_peers[2];
+    bool lost; /* a side had its peer, then none, before the end */
+};
+
+static void pair_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pair_watch *w = arg;
+    struct rill_torrent_stats st[2];
+    for (int i = 0; i < 2; i++) {
+        rill_torrent_stats(w->t[i], &st[i]);
+        if (st[i].peers == 0 && w->max_peers[i] > 0 && st[1].have_wanted < st[1].total_wanted)
+            w->lost = true;
+        if (st[i].peers > w->max_peers[i])
+            w->max_peers[i] = st[i].peers;
+    }
+}
+
+/* Seed and leecher each dial the other: one connection survives, the
+ * same one on both sides (neither loses its peer), and the download
+ * completes over it. */
+static void test_one_connection_per_peer(void **state)
+{
+    (void)state;
+    struct swarm sw;
+    const size_t sizes[] = {300000};
+    swarm_init(&sw, 32768, sizes, 1);
+    struct rill_torrent *st;
+    /* Slow enough (3 s) that the seed's once-a-second dialing comes. */
+    struct rill_session *seed =
+        swarm_seed(&sw, (struct rill_torrent_params){.max_up = 100000}, &st);
+    char d[600];
+    swarm_leech_dir(&sw, 0, d, sizeof d);
+    struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true,
+                                     .on_complete = on_complete, .ctx = &sw};
+    struct rill_torrent *lt;
+    struct rill_session *leech = swarm_leech(&sw, 5, &lp, &lt);
+    char leech_addr[64];
+    snprintf(leech_addr, sizeof leech_addr, "127.0.0.1:%u", rill_session_port(leech));
+    assert_int_equal(rill_torrent_add_peer(st, leech_addr), 0);
+    sw.watch = "a second connection to the same peer";
+    struct pair_watch w = {.t = {st, lt}};
+    struct event *ev = event_new(sw.base, -1, EV_PERSIST, pair_poll, &w);
+    struct timeval every = {0, 20000};
+    event_add(ev, &every);
+    run_until(&sw, 2, 30);
+    event_free(ev);
+    compare_dirs(&sw, "seed", "leech0");
+    assert_true(sw.seen);
+    assert_int_equal(w.max_peers[0], 1);
+    assert_int_equal(w.max_peers[1], 1);
+    assert_false(w.lost);
+    rill_session_free(leech);
+    swarm_free(&sw, seed);
+}
+
 struct watch {
     struct swarm *sw;
     struct rill_torrent *seed;
@@ -249,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_resume_and_limits),
         cmocka_unit_test(test_only_glob),
         cmocka_unit_test(test_bind_outgoing),
+        cmocka_unit_test(test_one_connection_per_peer),
         cmocka_unit_test(test_choke_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
