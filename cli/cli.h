@@ -29,6 +29,7 @@ int cli_cmd_info(int argc, char **argv);
 int cli_cmd_verify(int argc, char **argv);
 int cli_cmd_get(int argc, char **argv);
 int cli_cmd_seed(int argc, char **argv);
+int cli_cmd_tracker(int argc, char **argv);
 
 /* ------------------------------------------------------------ messages */
 

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"create", cli_cmd_create, "make a .torrent from a file or directory"},
     {"info", cli_cmd_info, "show what a .torrent or magnet link holds"},
     {"verify", cli_cmd_verify, "check downloaded data against a .torrent"},
+    {"tracker", cli_cmd_tracker, "run an HTTP and UDP tracker"},
 };
 
 static void usage(FILE *f)

@@ -519,6 +519,54 @@ struct rill_torrent_stats {
 
 void rill_torrent_stats(const struct rill_torrent *t, struct rill_torrent_stats *st);
 
+/* ---------------------------------------------------------- tracker server */
+
+/* `rill tracker`: an HTTP (BEP 3, 7, 23, 48) and UDP (BEP 15) tracker on
+ * the caller's event base. Peers are known by the address they announce
+ * from (ip= parameters are ignored: a tracker that believed them could be
+ * told to send a swarm at anyone) and the port they give. */
+struct rill_tracker_server_opts {
+    const char *http;               /* "ADDR:PORT" ("[::1]:6969"), port 0: any; NULL: no HTTP */
+    const char *udp;                /* the same for UDP; at least one of the two */
+    uint32_t interval_s;            /* 0: 1800; clamped to 60..7200 */
+    uint32_t min_interval_s;        /* 0: interval / 2 */
+    uint32_t grace_s;               /* 0: interval / 2; silent peers go after interval + grace */
+    uint32_t max_torrents;          /* 0: 100000; announces for new ones then fail */
+    uint32_t max_peers_per_torrent; /* 0: 100000 per address family; newcomers
+                                       past it are answered but not listed */
+    const char *whitelist;          /* file of hex info-hashes, one per line; NULL: open */
+    uint64_t rng_seed;              /* 0: from OpenSSL's generator */
+    /* One line per event worth a line (start, errors, whitelist reloads),
+     * never one per request; NULL: silent. */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
+};
+
+struct rill_tracker_server_stats {
+    uint64_t torrents, seeders, leechers;
+    uint64_t announces, scrapes;    /* since start, both front ends */
+    uint64_t http_requests, udp_packets, errors;
+    uint64_t memory_bytes;          /* the swarm tables */
+    uint64_t uptime_ms;
+};
+
+struct rill_tracker_server;
+
+/* Binds the sockets and starts serving on `base`. On error, `err` (may be
+ * NULL) says what: RILL_EINVAL for a bad address, RILL_EIO when a socket
+ * cannot be bound, RILL_ENOENT / RILL_ESYNTAX for the whitelist file. */
+int rill_tracker_server_new(struct rill_tracker_server **out, struct event_base *base,
+                            const struct rill_tracker_server_opts *opts, struct rill_error *err);
+void rill_tracker_server_free(struct rill_tracker_server *t);
+/* The ports bound (useful after port 0); 0 for a front end not running. */
+uint16_t rill_tracker_server_http_port(const struct rill_tracker_server *t);
+uint16_t rill_tracker_server_udp_port(const struct rill_tracker_server *t);
+/* Reads the whitelist file again (SIGHUP in `rill tracker`); on error the
+ * old list stays and `err` says why. */
+int rill_tracker_server_reload(struct rill_tracker_server *t, struct rill_error *err);
+void rill_tracker_server_stats(const struct rill_tracker_server *t,
+                               struct rill_tracker_server_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

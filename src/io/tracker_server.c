@@ -1,0 +1,367 @@
+/* The tracker server's common part: options, the swarm, the whitelist, the
+ * once-a-minute expiry sweep and the stats both front ends report. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "io/tracker_server.h"
+#include "util/util.h"
+
+#define SWEEP_MS 60000u
+#define WHITELIST_MAX (1u << 22) /* 4M hashes: 80 MB, far past any real list */
+#define WHITELIST_FILE_MAX ((size_t)WHITELIST_MAX * 48)
+
+uint64_t rill__tserver_now(struct rill_tracker_server *t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    t->now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return t->now;
+}
+
+void rill__tserver_log(struct rill_tracker_server *t, const char *fmt, ...)
+{
+    if (!t->opts.log)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    t->opts.log(t->opts.log_ctx, line);
+}
+
+void rill__tserver_bad_request(struct rill_tracker_server *t, const char *what, const char *why)
+{
+    t->errors++;
+    if (t->last_error_log_ms && t->now - t->last_error_log_ms < 60000) {
+        t->errors_unlogged++;
+        return;
+    }
+    if (t->errors_unlogged)
+        rill__tserver_log(t, "%s: %s (and %llu more bad requests in the last minute)", what,
+                          why, (unsigned long long)t->errors_unlogged);
+    else
+        rill__tserver_log(t, "%s: %s", what, why);
+    t->last_error_log_ms = t->now ? t->now : 1;
+    t->errors_unlogged = 0;
+}
+
+void rill__tserver_count_announce(struct rill_tracker_server *t)
+{
+    uint64_t sec = t->now / 1000;
+    size_t i = sec % 60;
+    if (t->rate_sec[i] != sec) {
+        t->rate_sec[i] = sec;
+        t->rate_count[i] = 0;
+    }
+    t->rate_count[i]++;
+}
+
+double rill__tserver_announce_rate(struct rill_tracker_server *t)
+{
+    uint64_t sec = rill__tserver_now(t) / 1000, sum = 0;
+    /* The 59 whole seconds before this one (this one is still counting). */
+    for (size_t i = 0; i < 60; i++)
+        if (t->rate_sec[i] < sec && t->rate_sec[i] + 60 > sec)
+            sum += t->rate_count[i];
+    return (double)sum / 59.0;
+}
+
+/* ---------------------------------------------------------------- whitelist */
+
+static int cmp_hash(const void *a, const void *b)
+{
+    return memcmp(a, b, RILL_SHA1_LEN);
+}
+
+bool rill__tserver_allowed(const struct rill_tracker_server *t,
+                           const uint8_t info_hash[RILL_SHA1_LEN])
+{
+    if (!t->whitelist_path)
+        return true;
+    return t->whitelist_count &&
+           bsearch(info_hash, t->whitelist, t->whitelist_count, RILL_SHA1_LEN, cmp_hash);
+}
+
+/* Reads a whole file of at most `cap` bytes. */
+static int slurp_file(const char *path, size_t cap, char **out, size_t *len, struct rill_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return rill__fail(err, errno == ENOENT ? RILL_ENOENT : RILL_EIO, 0, "cannot open %s: %s",
+                          path, strerror(errno));
+    struct rill_buf b;
+    rill_buf_init(&b, cap);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rill_buf_append(&b, chunk, n);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad || b.failed) {
+        rill_buf_free(&b);
+        return rill__fail(err, bad ? RILL_EIO : RILL_ELIMIT, 0, "cannot read %s%s", path,
+                          bad ? "" : ": too large");
+    }
+    *out = (char *)rill_buf_take(&b, len);
+    return 0;
+}
+
+/* One info-hash in hex per line; blank lines and lines starting with '#'
+ * are skipped; spaces around a hash are ignored. */
+static int parse_whitelist(const char *text, size_t n, uint8_t (**out)[RILL_SHA1_LEN],
+                           size_t *count, struct rill_error *err)
+{
+    size_t cap = 0, used = 0, line = 0;
+    uint8_t(*v)[RILL_SHA1_LEN] = NULL;
+    for (size_t at = 0; at < n; line++) {
+        const char *nl = memchr(text + at, '\n', n - at);
+        size_t end = nl ? (size_t)(nl - text) : n, a = at, b = end;
+        while (a < b && (text[a] == ' ' || text[a] == '\t'))
+            a++;
+        while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '\r'))
+            b--;
+        if (b > a && text[a] != '#') {
+            if (used == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                void *nv = ncap <= WHITELIST_MAX ? realloc(v, ncap * RILL_SHA1_LEN) : NULL;
+                if (!nv) {
+                    free(v);
+                    return rill__fail(err, RILL_ELIMIT, a, "whitelist: too many hashes");
+                }
+                v = nv;
+                cap = ncap;
+            }
+            if (rill_unhex(text + a, b - a, v[used], RILL_SHA1_LEN) != 0) {
+                free(v);
+                return rill__fail(err, RILL_ESYNTAX, a,
+                                  "whitelist line %zu: not a 40-digit hex info-hash", line + 1);
+            }
+            used++;
+        }
+        at = end + 1;
+    }
+    if (used)
+        qsort(v, used, RILL_SHA1_LEN, cmp_hash);
+    *out = v;
+    *count = used;
+    return 0;
+}
+
+int rill_tracker_server_reload(struct rill_tracker_server *t, struct rill_error *err)
+{
+    if (!t->whitelist_path)
+        return 0;
+    char *text;
+    size_t n;
+    int rc = slurp_file(t->whitelist_path, WHITELIST_FILE_MAX, &text, &n, err);
+    if (rc)
+        return rc;
+    uint8_t(*v)[RILL_SHA1_LEN];
+    size_t count;
+    rc = parse_whitelist(text, n, &v, &count, err);
+    free(text);
+    if (rc)
+        return rc;
+    free(t->whitelist);
+    t->whitelist = v;
+    t->whitelist_count = count;
+    rill__tserver_log(t, "whitelist %s: %zu info-hashes", t->whitelist_path, count);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+int rill__tserver_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+    memset(ss, 0, sizeof *ss);
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text)
+        return RILL_EINVAL;
+    char host[64];
+    size_t hlen = (size_t)(colon - text);
+    if (text[0] == '[' && hlen >= 2 && text[hlen - 1] == ']') {
+        text++;
+        hlen -= 2;
+    }
+    if (hlen >= sizeof host)
+        return RILL_EINVAL;
+    memcpy(host, text, hlen);
+    host[hlen] = 0;
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || port > 65535)
+        return RILL_EINVAL;
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)port);
+        *len = sizeof *in;
+    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        *len = sizeof *in6;
+    } else {
+        return RILL_EINVAL;
+    }
+    return 0;
+}
+
+bool rill__tserver_peer_addr(const struct sockaddr *sa, int *family, uint8_t addr[16],
+                             uint16_t *port)
+{
+    memset(addr, 0, 16);
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        *family = RILL_TRACKER_IPV4;
+        memcpy(addr, &in->sin_addr, 4);
+        *port = ntohs(in->sin_port);
+        return true;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        *port = ntohs(in6->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            *family = RILL_TRACKER_IPV4;
+            memcpy(addr, in6->sin6_addr.s6_addr + 12, 4);
+        } else {
+            *family = RILL_TRACKER_IPV6;
+            memcpy(addr, in6->sin6_addr.s6_addr, 16);
+        }
+        return true;
+    }
+    return false;
+}
+
+uint16_t rill__tserver_bound_port(int fd)
+{
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    int family;
+    uint8_t addr[16];
+    uint16_t port = 0;
+    if (getsockname(fd, (struct sockaddr *)&bound, &blen) != 0 ||
+        !rill__tserver_peer_addr((struct sockaddr *)&bound, &family, addr, &port))
+        return 0;
+    return port;
+}
+
+/* ---------------------------------------------------------------- lifetime */
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct rill_tracker_server *t = arg;
+    rill_swarm_expire(t->swarm, rill__tserver_now(t));
+}
+
+static int start(struct rill_tracker_server *t, struct rill_error *err)
+{
+    const struct rill_tracker_server_opts *o = &t->opts;
+    if (!o->http && !o->udp)
+        return rill__fail(err, RILL_EINVAL, 0, "neither an HTTP nor a UDP address to serve on");
+    int rc = o->rng_seed ? (rill_rng_seed(&t->rng, o->rng_seed), 0) : rill_rng_seed_secure(&t->rng);
+    if (rc || RAND_bytes(t->udp_key, sizeof t->udp_key) != 1)
+        return rill__fail(err, RILL_EIO, 0, "no random numbers from OpenSSL");
+    struct rill_swarm_limits lim = {.max_torrents = o->max_torrents,
+                                    .max_peers_per_torrent = o->max_peers_per_torrent,
+                                    .interval_s = o->interval_s,
+                                    .min_interval_s = o->min_interval_s,
+                                    .grace_s = o->grace_s};
+    if ((rc = rill_swarm_new(&t->swarm, &lim, &t->rng)) != 0)
+        return rill__fail(err, rc, 0, "cannot set up the swarm tables");
+    if (t->whitelist_path && (rc = rill_tracker_server_reload(t, err)) != 0)
+        return rc;
+    t->sweep = event_new(t->base, -1, EV_PERSIST, on_sweep, t);
+    struct timeval every = {SWEEP_MS / 1000, 0};
+    if (!t->sweep || event_add(t->sweep, &every) != 0)
+        return rill__fail(err, RILL_ENOMEM, 0, "cannot set up the expiry timer");
+    if (o->http && (rc = rill__tserver_http_start(t, err)) != 0)
+        return rc;
+    if (o->udp && (rc = rill__tserver_udp_start(t, err)) != 0)
+        return rc;
+    return 0;
+}
+
+int rill_tracker_server_new(struct rill_tracker_server **out, struct event_base *base,
+                            const struct rill_tracker_server_opts *opts, struct rill_error *err)
+{
+    *out = NULL;
+    struct rill_tracker_server *t = calloc(1, sizeof *t);
+    if (!t)
+        return rill__fail(err, RILL_ENOMEM, 0, "out of memory");
+    t->base = base;
+    t->opts = *opts;
+    t->udp_fd = -1;
+    t->started = rill__tserver_now(t);
+    if (opts->whitelist && !(t->whitelist_path = strdup(opts->whitelist))) {
+        free(t);
+        return rill__fail(err, RILL_ENOMEM, 0, "out of memory");
+    }
+    int rc = start(t, err);
+    /* The caller's strings are not kept past this call. */
+    t->opts.http = t->opts.udp = t->opts.whitelist = NULL;
+    if (rc) {
+        rill_tracker_server_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+void rill_tracker_server_free(struct rill_tracker_server *t)
+{
+    if (!t)
+        return;
+    rill__tserver_http_stop(t);
+    rill__tserver_udp_stop(t);
+    if (t->sweep)
+        event_free(t->sweep);
+    rill_swarm_free(t->swarm);
+    free(t->udp_out);
+    free(t->whitelist);
+    free(t->whitelist_path);
+    free(t);
+}
+
+uint16_t rill_tracker_server_http_port(const struct rill_tracker_server *t)
+{
+    return t->http_port;
+}
+
+uint16_t rill_tracker_server_udp_port(const struct rill_tracker_server *t)
+{
+    return t->udp_port;
+}
+
+void rill_tracker_server_stats(const struct rill_tracker_server *t,
+                               struct rill_tracker_server_stats *st)
+{
+    struct rill_swarm_stats ss;
+    rill_swarm_stats(t->swarm, &ss);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    *st = (struct rill_tracker_server_stats){
+        .torrents = ss.torrents,
+        .seeders = ss.seeders,
+        .leechers = ss.leechers,
+        .announces = ss.announces,
+        .scrapes = ss.scrapes,
+        .http_requests = t->http_requests,
+        .udp_packets = t->udp_packets,
+        .errors = t->errors,
+        .memory_bytes = ss.memory_bytes,
+        .uptime_ms = now - t->started,
+    };
+}

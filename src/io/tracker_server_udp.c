@@ -1,0 +1,191 @@
+/* The tracker's UDP front end (BEP 15): one non-blocking socket, packets
+ * taken and answered in batches (recvmmsg / sendmmsg) so a busy tracker
+ * makes two system calls per batch instead of two per packet. Connection
+ * ids are keyed hashes of the client's address and the minute
+ * (rill_udp_connection_id): nothing is stored per client. */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "io/tracker_server.h"
+#include "util/util.h"
+
+#define BATCH 32
+#define MAX_BATCHES 16           /* per wakeup, so HTTP gets its turn */
+#define IN_MAX 1500              /* longer datagrams are cut and refused */
+#define OUT_MAX (RILL_UDP_ANNOUNCE_REPLY_MIN + RILL_TRACKER_NUMWANT_MAX * RILL_SWARM_PEER6_LEN)
+
+struct batch {
+    struct mmsghdr in[BATCH], out[BATCH];
+    struct iovec in_iov[BATCH], out_iov[BATCH];
+    struct sockaddr_storage from[BATCH];
+    uint8_t buf[BATCH][IN_MAX];
+};
+
+/* An error packet no longer than the request it answers (`in_len`), so a
+ * forged source address gains nothing by sending us junk. */
+static size_t error_reply(uint8_t *out, uint32_t tid, const char *msg, size_t in_len)
+{
+    char cut[128];
+    size_t room = in_len > 8 ? in_len - 8 : 0;
+    snprintf(cut, room + 1 < sizeof cut ? room + 1 : sizeof cut, "%s", msg);
+    int n = rill_udp_error(out, OUT_MAX, tid, cut);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static size_t announce(struct rill_tracker_server *t, const struct rill_udp_request *r,
+                       int family, const uint8_t addr[16], uint8_t *out)
+{
+    const struct rill_tracker_query *q = &r->query;
+    if (!rill__tserver_allowed(t, q->info_hash))
+        return error_reply(out, r->transaction_id,
+                           "this torrent is not tracked here (not on the whitelist)",
+                           RILL_UDP_ANNOUNCE_LEN);
+    struct rill_swarm_announce a = {.family = family, .port = q->port, .event = q->event,
+                                    .seed = q->left == 0, .numwant = q->numwant};
+    memcpy(a.info_hash, q->info_hash, RILL_SHA1_LEN);
+    memcpy(a.addr, addr, 16);
+    uint8_t peers[RILL_TRACKER_NUMWANT_MAX * RILL_SWARM_PEER6_LEN];
+    /* A client reads peers of its own family only (the reply has no tag). */
+    bool v4 = family == RILL_TRACKER_IPV4;
+    struct rill_swarm_result res = {.peers4 = v4 ? peers : NULL,
+                                    .cap4 = v4 ? RILL_TRACKER_NUMWANT_MAX : 0,
+                                    .peers6 = v4 ? NULL : peers,
+                                    .cap6 = v4 ? 0 : RILL_TRACKER_NUMWANT_MAX};
+    int rc = rill_swarm_announce(t->swarm, &a, t->now, &res);
+    rill__tserver_count_announce(t);
+    if (rc)
+        return error_reply(out, r->transaction_id,
+                           rc == RILL_ELIMIT ? "tracker full: no room for another torrent"
+                                             : "tracker error",
+                           RILL_UDP_ANNOUNCE_LEN);
+    int n = rill_udp_announce_response(out, OUT_MAX, r->transaction_id, res.interval,
+                                       res.incomplete, res.complete, family, peers,
+                                       v4 ? res.n4 : res.n6);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static size_t scrape(struct rill_tracker_server *t, const struct rill_udp_request *r,
+                     uint8_t *out)
+{
+    struct rill_tracker_scrape_entry ent[RILL_TRACKER_SCRAPE_MAX];
+    for (size_t i = 0; i < r->hash_count; i++) {
+        memset(&ent[i], 0, sizeof ent[i]);
+        memcpy(ent[i].info_hash, r->hashes + i * RILL_SHA1_LEN, RILL_SHA1_LEN);
+        if (rill__tserver_allowed(t, ent[i].info_hash))
+            rill_swarm_scrape(t->swarm, ent[i].info_hash, &ent[i]);
+    }
+    int n = rill_udp_scrape_response(out, OUT_MAX, r->transaction_id, ent, r->hash_count);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* The reply to one datagram, 0 for none. */
+static size_t handle(struct rill_tracker_server *t, const uint8_t *p, size_t n,
+                     const struct sockaddr *from, uint8_t *out)
+{
+    int family;
+    uint8_t addr[16];
+    uint16_t port;
+    if (!rill__tserver_peer_addr(from, &family, addr, &port) || port == 0)
+        return 0;
+    struct rill_udp_request r;
+    struct rill_error e = {0};
+    if (n > IN_MAX - 1 || rill_udp_request_parse(p, n, &r, &e) != 0) {
+        rill__tserver_bad_request(t, "UDP packet", n > IN_MAX - 1 ? "too long" : e.msg);
+        /* Only a packet that looks like a request gets an answer: no
+         * amplification for a forged source. */
+        return n >= 16 && n <= IN_MAX - 1 ? error_reply(out, r.transaction_id, e.msg, n) : 0;
+    }
+    uint64_t minute = t->now / 60000;
+    if (r.action == RILL_UDP_CONNECT)
+        return rill_udp_connect_response(
+            out, r.transaction_id, rill_udp_connection_id(t->udp_key, minute, family, addr, port));
+    if (!rill_udp_connection_id_ok(t->udp_key, minute, family, addr, port, r.connection_id)) {
+        rill__tserver_bad_request(t, "UDP packet", "stale or foreign connection id");
+        return error_reply(out, r.transaction_id, "connection id expired; connect again", n);
+    }
+    return r.action == RILL_UDP_ANNOUNCE ? announce(t, &r, family, addr, out)
+                                         : scrape(t, &r, out);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct rill_tracker_server *t = arg;
+    struct batch *b = (struct batch *)t->udp_out;
+    uint8_t *outbuf = t->udp_out + sizeof *b;
+    rill__tserver_now(t);
+    for (int round = 0; round < MAX_BATCHES; round++) {
+        for (int i = 0; i < BATCH; i++) {
+            b->in_iov[i] = (struct iovec){b->buf[i], IN_MAX};
+            b->in[i].msg_hdr = (struct msghdr){.msg_name = &b->from[i],
+                                               .msg_namelen = sizeof b->from[i],
+                                               .msg_iov = &b->in_iov[i],
+                                               .msg_iovlen = 1};
+        }
+        int got = recvmmsg(fd, b->in, BATCH, MSG_DONTWAIT, NULL);
+        if (got <= 0)
+            return;
+        int nout = 0;
+        for (int i = 0; i < got; i++) {
+            t->udp_packets++;
+            uint8_t *o = outbuf + (size_t)nout * OUT_MAX;
+            size_t len = handle(t, b->buf[i], b->in[i].msg_len,
+                                (struct sockaddr *)&b->from[i], o);
+            if (!len)
+                continue;
+            b->out_iov[nout] = (struct iovec){o, len};
+            b->out[nout].msg_hdr = (struct msghdr){.msg_name = &b->from[i],
+                                                   .msg_namelen = b->in[i].msg_hdr.msg_namelen,
+                                                   .msg_iov = &b->out_iov[nout],
+                                                   .msg_iovlen = 1};
+            nout++;
+        }
+        /* A full send buffer drops replies, as the network may: clients retry. */
+        for (int sent = 0; sent < nout;) {
+            int k = sendmmsg(fd, b->out + sent, (unsigned)(nout - sent), MSG_DONTWAIT);
+            if (k <= 0)
+                break;
+            sent += k;
+        }
+        if (got < BATCH)
+            return;
+    }
+}
+
+int rill__tserver_udp_start(struct rill_tracker_server *t, struct rill_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (rill__tserver_parse_addr(t->opts.udp, &ss, &len) != 0)
+        return rill__fail(err, RILL_EINVAL, 0, "bad UDP address '%s' (want ADDR:PORT)",
+                          t->opts.udp);
+    t->udp_out = malloc(sizeof(struct batch) + (size_t)BATCH * OUT_MAX);
+    if (!t->udp_out)
+        return rill__fail(err, RILL_ENOMEM, 0, "out of memory");
+    t->udp_fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (t->udp_fd < 0 || bind(t->udp_fd, (struct sockaddr *)&ss, len) != 0)
+        return rill__fail(err, RILL_EIO, 0, "cannot bind %s (UDP): %s", t->opts.udp,
+                          strerror(errno));
+    t->udp_ev = event_new(t->base, t->udp_fd, EV_READ | EV_PERSIST, on_readable, t);
+    if (!t->udp_ev || event_add(t->udp_ev, NULL) != 0)
+        return rill__fail(err, RILL_ENOMEM, 0, "cannot watch the UDP socket");
+    t->udp_port = rill__tserver_bound_port(t->udp_fd);
+    rill__tserver_log(t, "UDP tracker on %s (port %u)", t->opts.udp, t->udp_port);
+    return 0;
+}
+
+void rill__tserver_udp_stop(struct rill_tracker_server *t)
+{
+    if (t->udp_ev)
+        event_free(t->udp_ev);
+    t->udp_ev = NULL;
+    if (t->udp_fd >= 0)
+        close(t->udp_fd);
+    t->udp_fd = -1;
+}
