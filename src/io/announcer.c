@@ -28,6 +28,7 @@
 
 #include "io/announcer_internal.h"
 #include "io/torrent.h"
+#include "io/torrent_internal.h"
 #include "util/util.h"
 
 #define BACKOFF_FIRST_MS 30000u
@@ -408,6 +409,8 @@ static void answered(struct rill__announcer *a, struct rill__tracker *tr)
               name, tr->name, event_name(tr->event), n, (long long)r->complete,
               (long long)r->incomplete, r->interval);
     schedule(a, a->completed_pending ? 0 : (uint64_t)r->interval * 1000);
+    if (n)
+        rill__torrent_candidates_added(a->t);
 }
 
 static void on_done(evutil_socket_t fd, short what, void *arg)

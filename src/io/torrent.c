@@ -144,6 +144,13 @@ static void connect_some(struct rill_torrent *t)
     }
 }
 
+void rill__torrent_candidates_added(struct rill_torrent *t)
+{
+    /* Dial now rather than at the next tick: a second saved per start. */
+    if ((t->state == RILL_T_DOWNLOADING || t->state == RILL_T_SEEDING) && !t->stopping && t->tick)
+        connect_some(t);
+}
+
 static void check_timeouts(struct rill_torrent *t)
 {
     uint64_t now = t->s->now;

@@ -10,6 +10,8 @@ void rill__torrent_fail(struct rill_torrent *t, int err, const char *msg);
 void rill__torrent_save_resume(struct rill_torrent *t);
 void rill__torrent_free(struct rill_torrent *t);
 void rill__torrent_maybe_free(struct rill_torrent *t);
+/* New connect candidates arrived (from a tracker): dial some now. */
+void rill__torrent_candidates_added(struct rill_torrent *t);
 void rill__torrent_candidate_closed(struct rill_torrent *t, const struct rill__peer *p,
                                     bool worked);
 
