@@ -27,22 +27,30 @@ struct fx {
     char whitelist[600];
 };
 
-static void fx_start(struct fx *f, const char *whitelist_text)
+/* False when the addresses cannot be bound (no IPv6 loopback). */
+static bool fx_start_on(struct fx *f, const char *whitelist_text, const char *addr)
 {
     memset(f, 0, sizeof *f);
     f->base = event_base_new();
     f->dir = tu_tempdir();
-    struct rill_tracker_server_opts o = {.http = "127.0.0.1:0", .udp = "127.0.0.1:0",
-                                         .rng_seed = 9, .interval_s = 120};
+    struct rill_tracker_server_opts o = {.http = addr, .udp = addr, .rng_seed = 9,
+                                         .interval_s = 120};
     if (whitelist_text) {
         snprintf(f->whitelist, sizeof f->whitelist, "%s/whitelist", f->dir);
         tu_write_file(f->whitelist, whitelist_text, strlen(whitelist_text));
         o.whitelist = f->whitelist;
     }
     struct rill_error err = {0};
-    assert_int_equal(rill_tracker_server_new(&f->t, f->base, &o, &err), 0);
+    if (rill_tracker_server_new(&f->t, f->base, &o, &err) != 0)
+        return false;
     assert_true(rill_tracker_server_http_port(f->t) > 0);
     assert_true(rill_tracker_server_udp_port(f->t) > 0);
+    return true;
+}
+
+static void fx_start(struct fx *f, const char *whitelist_text)
+{
+    assert_true(fx_start_on(f, whitelist_text, "127.0.0.1:0"));
 }
 
 static void fx_stop(struct fx *f)
@@ -53,14 +61,32 @@ static void fx_stop(struct fx *f)
     free(f->dir);
 }
 
-static int dial(int type, uint16_t port)
+static int dial_family(int family, int type, uint16_t port)
 {
-    int fd = socket(AF_INET, type | SOCK_NONBLOCK, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    int fd = socket(family, type | SOCK_NONBLOCK, 0);
+    struct sockaddr_storage ss = {0};
+    socklen_t len;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        s6->sin6_addr = in6addr_loopback;
+        len = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *s4;
+    }
+    int rc = connect(fd, (struct sockaddr *)&ss, len);
     assert_true(rc == 0 || errno == EINPROGRESS);
     return fd;
+}
+
+static int dial(int type, uint16_t port)
+{
+    return dial_family(AF_INET, type, port);
 }
 
 /* Runs the server's loop until `fd` has bytes, up to 2 s; reads them. */
@@ -321,22 +347,26 @@ static ssize_t udp_ask(struct fx *f, int fd, const uint8_t *pkt, size_t n, uint8
     return pump_read(f, fd, reply, cap);
 }
 
-static uint64_t udp_connect(struct fx *f, int fd)
+static uint64_t udp_connect_family(struct fx *f, int fd, int family)
 {
     uint8_t pkt[RILL_UDP_CONNECT_LEN], reply[64];
     rill_udp_connect_request(pkt, 77);
     ssize_t n = udp_ask(f, fd, pkt, sizeof pkt, reply, sizeof reply);
     assert_int_equal(n, 16);
     struct rill_udp_response r;
-    assert_int_equal(rill_udp_response_parse(reply, (size_t)n, 77, RILL_TRACKER_IPV4, &r, NULL,
-                                             NULL), 0);
+    assert_int_equal(rill_udp_response_parse(reply, (size_t)n, 77, family, &r, NULL, NULL), 0);
     assert_int_equal(r.action, RILL_UDP_CONNECT);
     return r.connection_id;
 }
 
-static int udp_announce(struct fx *f, int fd, uint64_t cid, int torrent, uint16_t port,
-                        uint64_t left, struct rill_tracker_reply *rep,
-                        struct rill_tracker_peer *peers, size_t cap)
+static uint64_t udp_connect(struct fx *f, int fd)
+{
+    return udp_connect_family(f, fd, RILL_TRACKER_IPV4);
+}
+
+static int udp_announce_family(struct fx *f, int fd, int family, uint64_t cid, int torrent,
+                               uint16_t port, uint64_t left, struct rill_tracker_reply *rep,
+                               struct rill_tracker_peer *peers, size_t cap)
 {
     struct rill_tracker_announce a = {.port = port, .left = left, .numwant = 50,
                                       .event = RILL_TRACKER_EVENT_STARTED};
@@ -350,9 +380,51 @@ static int udp_announce(struct fx *f, int fd, uint64_t cid, int torrent, uint16_
     rep->peers = peers;
     rep->peer_cap = cap;
     struct rill_udp_response r;
-    int rc = rill_udp_response_parse(reply, (size_t)n, 88, RILL_TRACKER_IPV4, &r, rep, NULL);
+    int rc = rill_udp_response_parse(reply, (size_t)n, 88, family, &r, rep, NULL);
     assert_int_equal(rc, 0);
     return (int)r.action;
+}
+
+static int udp_announce(struct fx *f, int fd, uint64_t cid, int torrent, uint16_t port,
+                        uint64_t left, struct rill_tracker_reply *rep,
+                        struct rill_tracker_peer *peers, size_t cap)
+{
+    return udp_announce_family(f, fd, RILL_TRACKER_IPV4, cid, torrent, port, left, rep, peers,
+                               cap);
+}
+
+/* IPv6 on both front ends: UDP replies carry 18-byte peers, HTTP ones
+ * `peers6`, and IPv4 and IPv6 peers of one torrent stay apart. */
+static void test_ipv6(void **state)
+{
+    (void)state;
+    struct fx f;
+    if (!fx_start_on(&f, NULL, "[::1]:0")) {
+        event_base_free(f.base);
+        tu_rmrf(f.dir);
+        free(f.dir);
+        skip();
+    }
+    uint16_t port = rill_tracker_server_udp_port(f.t);
+    int a = dial_family(AF_INET6, SOCK_DGRAM, port);
+    uint64_t ca = udp_connect_family(&f, a, RILL_TRACKER_IPV6);
+    struct rill_tracker_peer peers[16];
+    struct rill_tracker_reply rep;
+    assert_int_equal(udp_announce_family(&f, a, RILL_TRACKER_IPV6, ca, 6, 7401, 10, &rep, peers,
+                                         16), RILL_UDP_ANNOUNCE);
+    int h = dial_family(AF_INET6, SOCK_STREAM, rill_tracker_server_http_port(f.t));
+    assert_int_equal(announce_http(&f, h, 6, 7402, 10, "", &rep, peers, 16), 0);
+    assert_int_equal(rep.peer_count, 1);
+    assert_int_equal(peers[0].family, RILL_TRACKER_IPV6);
+    assert_int_equal(peers[0].port, 7401);
+    assert_true(peers[0].addr[15] == 1); /* ::1 */
+    assert_int_equal(udp_announce_family(&f, a, RILL_TRACKER_IPV6, ca, 6, 7401, 10, &rep, peers,
+                                         16), RILL_UDP_ANNOUNCE);
+    assert_int_equal(rep.peer_count, 1);
+    assert_int_equal(peers[0].port, 7402);
+    close(a);
+    close(h);
+    fx_stop(&f);
 }
 
 static void test_udp(void **state)
@@ -410,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_http_bad_requests),
         cmocka_unit_test(test_whitelist_and_reload),
         cmocka_unit_test(test_udp),
+        cmocka_unit_test(test_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
