@@ -164,8 +164,8 @@ int rill_tracker_server_reload(struct rill_tracker_server *t, struct rill_error 
     int rc = slurp_file(t->whitelist_path, WHITELIST_FILE_MAX, &text, &n, err);
     if (rc)
         return rc;
-    uint8_t(*v)[RILL_SHA1_LEN];
-    size_t count;
+    uint8_t(*v)[RILL_SHA1_LEN] = NULL;
+    size_t count = 0;
     rc = parse_whitelist(text, n, &v, &count, err);
     free(text);
     if (rc)

@@ -32,8 +32,13 @@ struct batch {
 static size_t error_reply(uint8_t *out, uint32_t tid, const char *msg, size_t in_len)
 {
     char cut[128];
-    size_t room = in_len > 8 ? in_len - 8 : 0;
-    snprintf(cut, room + 1 < sizeof cut ? room + 1 : sizeof cut, "%s", msg);
+    size_t room = in_len > 8 ? in_len - 8 : 0, len = strlen(msg);
+    if (len > room)
+        len = room;
+    if (len > sizeof cut - 1)
+        len = sizeof cut - 1;
+    memcpy(cut, msg, len);
+    cut[len] = 0;
     int n = rill_udp_error(out, OUT_MAX, tid, cut);
     return n > 0 ? (size_t)n : 0;
 }
