@@ -29,6 +29,7 @@ static const char usage_text[] =
     "      --max-torrents N    torrents tracked at once (default 100000)\n"
     "      --max-peers N       peers per torrent and address family (default\n"
     "                          100000); newcomers past it get peers, unlisted\n"
+    "      --idle-timeout T    drop an HTTP client silent this long (default 15s)\n"
     "  -q, --quiet             no log lines\n"
     "  -h, --help              show this help\n"
     "\n"
@@ -37,7 +38,7 @@ static const char usage_text[] =
 
 struct tracker_args {
     const char *http, *udp, *whitelist;
-    uint64_t interval_ms, min_interval_ms, grace_ms, max_torrents, max_peers;
+    uint64_t interval_ms, min_interval_ms, grace_ms, idle_ms, max_torrents, max_peers;
     bool quiet;
 };
 
@@ -46,7 +47,8 @@ static const struct option options[] = {
     {"interval", required_argument, NULL, 'I'},    {"min-interval", required_argument, NULL, 'M'},
     {"grace", required_argument, NULL, 'G'},       {"whitelist", required_argument, NULL, 'W'},
     {"max-torrents", required_argument, NULL, 'T'}, {"max-peers", required_argument, NULL, 'P'},
-    {"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
+    {"idle-timeout", required_argument, NULL, 'D'}, {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
     {0, 0, 0, 0},
 };
 
@@ -73,6 +75,9 @@ static int parse_one(struct tracker_args *a, int c, const char *val)
                    : -1;
     case 'G':
         return cli_parse_duration(val, &a->grace_ms, &why) ? bad_value("--grace", val, why) : -1;
+    case 'D':
+        return cli_parse_duration(val, &a->idle_ms, &why) ? bad_value("--idle-timeout", val, why)
+                                                           : -1;
     case 'T':
         return cli_parse_uint(val, UINT32_MAX, &a->max_torrents, &why)
                    ? bad_value("--max-torrents", val, why)
@@ -149,6 +154,7 @@ static int serve(const struct tracker_args *a)
         .interval_s = (uint32_t)(a->interval_ms / 1000),
         .min_interval_s = (uint32_t)(a->min_interval_ms / 1000),
         .grace_s = (uint32_t)(a->grace_ms / 1000),
+        .idle_timeout_s = (uint32_t)((a->idle_ms + 999) / 1000),
         .max_torrents = (uint32_t)a->max_torrents,
         .max_peers_per_torrent = (uint32_t)a->max_peers,
         .log = a->quiet ? NULL : log_line,

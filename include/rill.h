@@ -535,6 +535,7 @@ struct rill_tracker_server_opts {
     uint32_t max_peers_per_torrent; /* 0: 100000 per address family; newcomers
                                        past it are answered but not listed */
     const char *whitelist;          /* file of hex info-hashes, one per line; NULL: open */
+    uint32_t idle_timeout_s;        /* 0: 15; an HTTP client silent this long is dropped */
     uint64_t rng_seed;              /* 0: from OpenSSL's generator */
     /* One line per event worth a line (start, errors, whitelist reloads),
      * never one per request; NULL: silent. */

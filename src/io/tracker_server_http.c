@@ -14,7 +14,6 @@
 
 #define MAX_HEADERS 8192   /* the request line is part of it */
 #define MAX_BODY 1024      /* GET and HEAD only: nothing to read */
-#define IDLE_TIMEOUT_S 15  /* a client that sends nothing for this long goes */
 
 static void send_bencoded(struct evhttp_request *req, const struct rill_buf *b)
 {
@@ -212,7 +211,7 @@ int rill__tserver_http_start(struct rill_tracker_server *t, struct rill_error *e
         return rill__fail(err, RILL_ENOMEM, 0, "cannot set up the HTTP server");
     evhttp_set_max_headers_size(t->http, MAX_HEADERS);
     evhttp_set_max_body_size(t->http, MAX_BODY);
-    evhttp_set_timeout(t->http, IDLE_TIMEOUT_S);
+    evhttp_set_timeout(t->http, t->opts.idle_timeout_s ? (int)t->opts.idle_timeout_s : 15);
     evhttp_set_allowed_methods(t->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
     evhttp_set_gencb(t->http, on_request, t);
     evutil_socket_t fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -34,7 +34,7 @@ static bool fx_start_on(struct fx *f, const char *whitelist_text, const char *ad
     f->base = event_base_new();
     f->dir = tu_tempdir();
     struct rill_tracker_server_opts o = {.http = addr, .udp = addr, .rng_seed = 9,
-                                         .interval_s = 120};
+                                         .interval_s = 120, .idle_timeout_s = 1};
     if (whitelist_text) {
         snprintf(f->whitelist, sizeof f->whitelist, "%s/whitelist", f->dir);
         tu_write_file(f->whitelist, whitelist_text, strlen(whitelist_text));
@@ -298,6 +298,19 @@ static void test_http_bad_requests(void **state)
     fd = dial(SOCK_STREAM, rill_tracker_server_http_port(f.t));
     assert_int_equal(announce_http(&f, fd, 2, 7101, 5, "", &r, peers, 8), 0);
     assert_true(has_port(&r, 7100));
+    close(fd);
+
+    /* A client that starts a request and never finishes it is dropped
+     * after the idle timeout (1 s here), and costs nothing after. */
+    fd = dial(SOCK_STREAM, rill_tracker_server_http_port(f.t));
+    send_all(&f, fd, "GET /announce?info_ha", 21);
+    uint64_t t0 = tu_now_ms();
+    for (n = -2; n == -2 && tu_now_ms() - t0 < 5000;)
+        n = pump_read(&f, fd, buf, sizeof buf);
+    while (n > 0) /* an error reply first, maybe */
+        n = pump_read(&f, fd, buf, sizeof buf);
+    assert_true(n == 0 || n == -1);
+    assert_true(tu_now_ms() - t0 >= 900);
     close(fd);
     struct rill_tracker_server_stats st;
     rill_tracker_server_stats(f.t, &st);
