@@ -274,15 +274,21 @@ int rill_udp_scrape_response(uint8_t *out, size_t cap, uint32_t tid,
 /* The text is cut at RILL_UDP_ERROR_MAX bytes. */
 int rill_udp_error(uint8_t *out, size_t cap, uint32_t tid, const char *msg);
 
-/* Server side: a connection id that needs no state to check (BEP 15 asks
+/* Server side: connection ids that need no state to check (BEP 15 asks
  * the server to accept one for two minutes): the first 8 bytes of
- * SHA-256(key, minute, family, address, port). A client cannot guess it
- * without the key, and one handed to another address does not verify.
- * The server accepts the ids of this minute and the one before. */
+ * SHA-256(key, minute, family, address, port), with the lowest bit
+ * replaced by the minute's parity, so a check hashes once. A client cannot
+ * guess one without the key, and one handed to another address does not
+ * verify. The server accepts the ids of this minute and the one before. */
 #define RILL_UDP_KEY_LEN 32u
-uint64_t rill_udp_connection_id(const uint8_t key[RILL_UDP_KEY_LEN], uint64_t minute, int family,
+struct rill__sha256_ctx;
+struct rill_udp_idkey {
+    uint8_t key[RILL_UDP_KEY_LEN];
+    struct rill__sha256_ctx *sha; /* a reusable context, or NULL (slower) */
+};
+uint64_t rill_udp_connection_id(const struct rill_udp_idkey *k, uint64_t minute, int family,
                                 const uint8_t addr[16], uint16_t port);
-bool rill_udp_connection_id_ok(const uint8_t key[RILL_UDP_KEY_LEN], uint64_t minute, int family,
+bool rill_udp_connection_id_ok(const struct rill_udp_idkey *k, uint64_t minute, int family,
                                const uint8_t addr[16], uint16_t port, uint64_t id);
 
 /* Server side: parses a client packet. A connect must be exactly 16 bytes

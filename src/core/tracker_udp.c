@@ -19,26 +19,27 @@
 
 /* ------------------------------------------------------- connection ids */
 
-uint64_t rill_udp_connection_id(const uint8_t key[RILL_UDP_KEY_LEN], uint64_t minute, int family,
+uint64_t rill_udp_connection_id(const struct rill_udp_idkey *k, uint64_t minute, int family,
                                 const uint8_t addr[16], uint16_t port)
 {
     uint8_t msg[RILL_UDP_KEY_LEN + 8 + 1 + 16 + 2];
-    memcpy(msg, key, RILL_UDP_KEY_LEN);
+    memcpy(msg, k->key, RILL_UDP_KEY_LEN);
     rill__put_be64(msg + RILL_UDP_KEY_LEN, minute);
     msg[RILL_UDP_KEY_LEN + 8] = (uint8_t)family;
     memcpy(msg + RILL_UDP_KEY_LEN + 9, addr, 16);
     msg[RILL_UDP_KEY_LEN + 25] = (uint8_t)(port >> 8);
     msg[RILL_UDP_KEY_LEN + 26] = (uint8_t)port;
     uint8_t digest[RILL_SHA256_LEN];
-    rill_sha256(msg, sizeof msg, digest);
-    return rill__be64(digest);
+    rill__sha256_with(k->sha, msg, sizeof msg, digest);
+    return (rill__be64(digest) & ~1ull) | (minute & 1);
 }
 
-bool rill_udp_connection_id_ok(const uint8_t key[RILL_UDP_KEY_LEN], uint64_t minute, int family,
+bool rill_udp_connection_id_ok(const struct rill_udp_idkey *k, uint64_t minute, int family,
                                const uint8_t addr[16], uint16_t port, uint64_t id)
 {
-    return id == rill_udp_connection_id(key, minute, family, addr, port) ||
-           (minute > 0 && id == rill_udp_connection_id(key, minute - 1, family, addr, port));
+    /* The parity bit says which of the two minutes minted it. */
+    uint64_t m = (id & 1) == (minute & 1) ? minute : minute - 1;
+    return (minute > 0 || m == minute) && id == rill_udp_connection_id(k, m, family, addr, port);
 }
 
 /* ---------------------------------------------------------------- builders */

@@ -271,8 +271,9 @@ static int start(struct rill_tracker_server *t, struct rill_error *err)
     if (!o->http && !o->udp)
         return rill__fail(err, RILL_EINVAL, 0, "neither an HTTP nor a UDP address to serve on");
     int rc = o->rng_seed ? (rill_rng_seed(&t->rng, o->rng_seed), 0) : rill_rng_seed_secure(&t->rng);
-    if (rc || RAND_bytes(t->udp_key, sizeof t->udp_key) != 1)
+    if (rc || RAND_bytes(t->udp_key.key, sizeof t->udp_key.key) != 1)
         return rill__fail(err, RILL_EIO, 0, "no random numbers from OpenSSL");
+    t->udp_key.sha = rill__sha256_ctx_new(); /* NULL only makes ids slower */
     struct rill_swarm_limits lim = {.max_torrents = o->max_torrents,
                                     .max_peers_per_torrent = o->max_peers_per_torrent,
                                     .interval_s = o->interval_s,
@@ -328,6 +329,7 @@ void rill_tracker_server_free(struct rill_tracker_server *t)
     if (t->sweep)
         event_free(t->sweep);
     rill_swarm_free(t->swarm);
+    rill__sha256_ctx_free(t->udp_key.sha);
     free(t->udp_out);
     free(t->whitelist);
     free(t->whitelist_path);

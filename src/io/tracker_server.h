@@ -27,7 +27,7 @@ struct rill_tracker_server {
     size_t whitelist_count;
     struct rill_rng rng;
     struct rill_swarm *swarm;
-    uint8_t udp_key[RILL_UDP_KEY_LEN];
+    struct rill_udp_idkey udp_key;
     uint64_t now, started;           /* monotonic ms, read once per callback */
     struct event *sweep;             /* expiry, once a minute */
     /* HTTP */

@@ -109,8 +109,8 @@ static size_t handle(struct rill_tracker_server *t, const uint8_t *p, size_t n,
     uint64_t minute = t->now / 60000;
     if (r.action == RILL_UDP_CONNECT)
         return rill_udp_connect_response(
-            out, r.transaction_id, rill_udp_connection_id(t->udp_key, minute, family, addr, port));
-    if (!rill_udp_connection_id_ok(t->udp_key, minute, family, addr, port, r.connection_id)) {
+            out, r.transaction_id, rill_udp_connection_id(&t->udp_key, minute, family, addr, port));
+    if (!rill_udp_connection_id_ok(&t->udp_key, minute, family, addr, port, r.connection_id)) {
         rill__tserver_bad_request(t, "UDP packet", "stale or foreign connection id");
         return error_reply(out, r.transaction_id, "connection id expired; connect again", n);
     }

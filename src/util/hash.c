@@ -14,6 +14,39 @@ void rill_sha256(const void *p, size_t n, uint8_t out[RILL_SHA256_LEN])
     SHA256(p, n, out);
 }
 
+struct rill__sha256_ctx {
+    EVP_MD *md;
+    EVP_MD_CTX *ctx;
+};
+
+struct rill__sha256_ctx *rill__sha256_ctx_new(void)
+{
+    struct rill__sha256_ctx *c = OPENSSL_zalloc(sizeof *c);
+    if (c && (!(c->md = EVP_MD_fetch(NULL, "SHA256", NULL)) || !(c->ctx = EVP_MD_CTX_new()))) {
+        rill__sha256_ctx_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void rill__sha256_ctx_free(struct rill__sha256_ctx *c)
+{
+    if (!c)
+        return;
+    EVP_MD_CTX_free(c->ctx);
+    EVP_MD_free(c->md);
+    OPENSSL_free(c);
+}
+
+void rill__sha256_with(struct rill__sha256_ctx *c, const void *p, size_t n,
+                       uint8_t out[RILL_SHA256_LEN])
+{
+    unsigned len;
+    if (!c || EVP_DigestInit_ex(c->ctx, c->md, NULL) != 1 ||
+        EVP_DigestUpdate(c->ctx, p, n) != 1 || EVP_DigestFinal_ex(c->ctx, out, &len) != 1)
+        rill_sha256(p, n, out);
+}
+
 void rill_hex(const uint8_t *p, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

@@ -483,9 +483,37 @@ static void test_round_trips(void **state)
     round_trip(&a);
 }
 
+/* ------------------------------------------------- UDP connection ids */
+
+static void test_udp_connection_ids(void **state)
+{
+    (void)state;
+    struct rill_udp_idkey k = {.sha = rill__sha256_ctx_new()}, slow = {0};
+    memset(k.key, 7, sizeof k.key);
+    memcpy(slow.key, k.key, sizeof k.key);
+    uint8_t a[16] = {127, 0, 0, 1}, b[16] = {127, 0, 0, 2};
+    uint64_t id = rill_udp_connection_id(&k, 1000, RILL_TRACKER_IPV4, a, 6881);
+    /* The cached context and the one-shot hash agree. */
+    assert_true(id == rill_udp_connection_id(&slow, 1000, RILL_TRACKER_IPV4, a, 6881));
+    assert_true(rill_udp_connection_id_ok(&k, 1000, RILL_TRACKER_IPV4, a, 6881, id));
+    assert_true(rill_udp_connection_id_ok(&k, 1001, RILL_TRACKER_IPV4, a, 6881, id));
+    assert_false(rill_udp_connection_id_ok(&k, 1002, RILL_TRACKER_IPV4, a, 6881, id));
+    assert_false(rill_udp_connection_id_ok(&k, 999, RILL_TRACKER_IPV4, a, 6881, id));
+    assert_false(rill_udp_connection_id_ok(&k, 1000, RILL_TRACKER_IPV4, b, 6881, id));
+    assert_false(rill_udp_connection_id_ok(&k, 1000, RILL_TRACKER_IPV4, a, 6882, id));
+    assert_false(rill_udp_connection_id_ok(&k, 1000, RILL_TRACKER_IPV6, a, 6881, id));
+    assert_false(rill_udp_connection_id_ok(&k, 1000, RILL_TRACKER_IPV4, a, 6881, id ^ 2));
+    assert_false(rill_udp_connection_id_ok(&k, 0, RILL_TRACKER_IPV4, a, 6881, 1));
+    /* Another key mints other ids. */
+    slow.key[0] ^= 1;
+    assert_false(rill_udp_connection_id_ok(&slow, 1000, RILL_TRACKER_IPV4, a, 6881, id));
+    rill__sha256_ctx_free(k.sha);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_udp_connection_ids),
         cmocka_unit_test(test_query_full),
         cmocka_unit_test(test_query_defaults),
         cmocka_unit_test(test_query_key),
