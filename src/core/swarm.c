@@ -22,6 +22,9 @@ struct torrent {
     uint8_t hash[RILL_SHA1_LEN];
 };
 
+/* A record and its inline IPv4 table (8-byte slots). */
+#define RECORD_BYTES (sizeof(struct torrent) + ((size_t)8 << RILL__PTAB_INLINE_SHIFT))
+
 struct rill_swarm {
     struct rill_swarm_limits lim;
     struct rill_rng *rng;
@@ -94,7 +97,7 @@ static void torrent_free(struct rill_swarm *s, struct torrent *t)
     for (int i = 0; i < 2; i++)
         rill__ptab_free(&t->tab[i], &s->fam[i], &s->st.memory_bytes);
     free(t);
-    s->st.memory_bytes -= sizeof *t;
+    s->st.memory_bytes -= RECORD_BYTES;
 }
 
 void rill_swarm_free(struct rill_swarm *s)
@@ -204,13 +207,16 @@ static int torrent_add(struct rill_swarm *s, const uint8_t *hash, struct torrent
         if (rc)
             return rc;
     }
-    struct torrent *t = calloc(1, sizeof *t);
+    struct torrent *t = calloc(1, RECORD_BYTES);
     if (!t)
         return RILL_ENOMEM;
+    t->tab[0].slots = (uint8_t *)(t + 1);
+    t->tab[0].shift = RILL__PTAB_INLINE_SHIFT;
+    t->tab[0].borrowed = 1;
     memcpy(t->hash, hash, RILL_SHA1_LEN);
     tt_place(s, s->tt, s->tshift, t);
     s->st.torrents++;
-    s->st.memory_bytes += sizeof *t;
+    s->st.memory_bytes += RECORD_BYTES;
     *out = t;
     return 0;
 }

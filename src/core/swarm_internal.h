@@ -25,6 +25,11 @@
 #define RILL__PTAB_MIN_SHIFT 2u
 /* count fits in 24 bits so a table's header packs into 16 bytes. */
 #define RILL__PTAB_COUNT_MAX 0xffffffu
+/* The first IPv4 table of a torrent sits at the end of its record: one
+ * allocation instead of two for the common small torrent (measured: the
+ * tracker's RSS per 100,000 peers in 10,000 torrents fell below
+ * opentracker's only with this). 16 slots hold 13 peers. */
+#define RILL__PTAB_INLINE_SHIFT 4u
 
 /* What differs between the families: slot and key sizes, and the hash seed. */
 struct rill__pfam {
@@ -37,7 +42,9 @@ struct rill__ptab {
     uint8_t *slots;      /* (1 << shift) * slot_len bytes, or NULL */
     uint32_t count : 24; /* peers held */
     uint32_t shift : 8;  /* log2 of the slot count; 0 when slots is NULL */
-    uint32_t seeds;      /* of which seeders */
+    uint32_t seeds : 31; /* of which seeders */
+    uint32_t borrowed : 1; /* slots live in the torrent record: not freed here,
+                              and counted in memory with the record */
 };
 
 /* The keyed hash of a peer's key (address and port). */

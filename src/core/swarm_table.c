@@ -89,10 +89,13 @@ static int resize(struct rill__ptab *t, const struct rill__pfam *f, unsigned shi
             if (slot_used(s, f))
                 place(ns, shift, f, s);
         }
-        free(t->slots);
-        *mem -= ((uint64_t)1 << t->shift) * f->slot_len;
+        if (!t->borrowed) {
+            free(t->slots);
+            *mem -= ((uint64_t)1 << t->shift) * f->slot_len;
+        }
     }
     t->slots = ns;
+    t->borrowed = 0;
     t->shift = shift & 0xffu;
     *mem += bytes;
     return 0;
@@ -144,11 +147,12 @@ void rill__ptab_remove_at(struct rill__ptab *t, const struct rill__pfam *f, size
 
 void rill__ptab_free(struct rill__ptab *t, const struct rill__pfam *f, uint64_t *mem)
 {
-    if (t->slots) {
+    if (t->slots && !t->borrowed) {
         free(t->slots);
         *mem -= ((uint64_t)1 << t->shift) * f->slot_len;
     }
     t->slots = NULL;
+    t->borrowed = 0;
     t->shift = 0;
     t->count = 0;
     t->seeds = 0;
@@ -162,8 +166,9 @@ void rill__ptab_fit(struct rill__ptab *t, const struct rill__pfam *f, uint64_t *
         rill__ptab_free(t, f, mem);
         return;
     }
-    if (t->shift <= RILL__PTAB_MIN_SHIFT || t->count >= ((size_t)1 << t->shift) / 8)
-        return;
+    if (t->borrowed || t->shift <= RILL__PTAB_MIN_SHIFT ||
+        t->count >= ((size_t)1 << t->shift) / 8)
+        return; /* the record's own slots cost nothing more to keep */
     unsigned shift = RILL__PTAB_MIN_SHIFT;
     while (((size_t)1 << shift) < 2 * (size_t)t->count)
         shift++;
