@@ -43,13 +43,21 @@ static bool same(const struct rill_peer_req *r, uint32_t piece, uint32_t begin, 
     return r->piece == piece && r->begin == begin && r->length == length;
 }
 
-/* Index of a request in the queue, or UINT32_MAX. */
+/* Index of a request in the queue, or UINT32_MAX. A miss reads the whole
+ * queue (every new request of a peer is checked for a duplicate), so the
+ * ring is walked as its two contiguous runs, without a division per entry:
+ * that was 4-6% of a seeder's CPU at full speed. */
 static uint32_t reqs_find(const struct rill_peer_reqs *q, uint32_t piece, uint32_t begin,
                           uint32_t length)
 {
-    for (uint32_t i = 0; i < q->count; i++)
-        if (same(reqs_at(q, i), piece, begin, length))
+    uint32_t first = q->cap - q->head < q->count ? q->cap - q->head : q->count;
+    const struct rill_peer_req *v = q->v + q->head;
+    for (uint32_t i = 0; i < first; i++)
+        if (same(&v[i], piece, begin, length))
             return i;
+    for (uint32_t i = 0; i < q->count - first; i++)
+        if (same(&q->v[i], piece, begin, length))
+            return first + i;
     return UINT32_MAX;
 }
 

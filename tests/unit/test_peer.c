@@ -95,6 +95,50 @@ static void test_their_requests(void **state)
     rill_peer_free(&p);
 }
 
+/* The request ring wrapped around its end: duplicates and cancels are
+ * still found on both sides of the wrap. */
+static void test_their_requests_wrapped(void **state)
+{
+    (void)state;
+    struct rill_peer_core p;
+    assert_int_equal(rill_peer_init(&p), 0);
+    p.am_choking = false;
+    const char *why = NULL;
+    const uint32_t cap = RILL_PEER_MAX_THEIR_QUEUE;
+    struct rill_peer_req r;
+    /* Move the head near the end of the array, then fill across the wrap. */
+    for (uint32_t i = 0; i < cap - 10; i++) {
+        assert_int_equal(rill_peer_got_request(&p, 2, i * 16384, 16384, false, 1, &why),
+                         RILL_PEER_ACCEPT);
+        assert_true(rill_peer_next_to_serve(&p, &r));
+    }
+    for (uint32_t i = 0; i < 40; i++)
+        assert_int_equal(rill_peer_got_request(&p, 3, i * 16384, 16384, false, 2, &why),
+                         RILL_PEER_ACCEPT);
+    /* Before the wrap (entries 0-9) and after it (10-39). */
+    assert_int_equal(rill_peer_got_request(&p, 3, 5 * 16384, 16384, false, 3, &why),
+                     RILL_PEER_REJECT);
+    assert_int_equal(rill_peer_got_request(&p, 3, 30 * 16384, 16384, false, 3, &why),
+                     RILL_PEER_REJECT);
+    assert_true(rill_peer_got_cancel(&p, 3, 9 * 16384, 16384));
+    assert_true(rill_peer_got_cancel(&p, 3, 10 * 16384, 16384));
+    assert_true(rill_peer_got_cancel(&p, 3, 39 * 16384, 16384));
+    assert_false(rill_peer_got_cancel(&p, 3, 40 * 16384, 16384));
+    assert_int_equal(rill_peer_got_request(&p, 3, 10 * 16384, 16384, false, 4, &why),
+                     RILL_PEER_ACCEPT);
+    /* What is left, in order: 0-38 without 9 and 10, then 10 again. */
+    for (uint32_t i = 0; i < 39; i++) {
+        if (i == 9 || i == 10)
+            continue;
+        assert_true(rill_peer_next_to_serve(&p, &r));
+        assert_int_equal(r.begin, i * 16384);
+    }
+    assert_true(rill_peer_next_to_serve(&p, &r));
+    assert_int_equal(r.begin, 10 * 16384);
+    assert_false(rill_peer_next_to_serve(&p, &r));
+    rill_peer_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_our_requests),
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_their_requests),
+        cmocka_unit_test(test_their_requests_wrapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
