@@ -2,6 +2,7 @@
  * hash of the info-hash, each record holding one compact peer table per
  * address family (swarm_table.c) and its counts. Ages are kept in minutes
  * mod 256 per peer, so expiry is a sweep comparing one byte. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,15 +16,28 @@
 #define GRACE_MAX_S 3600u
 #define TT_MIN_SHIFT 4u
 
-/* 56 bytes: two 16-byte table headers, the count of downloads and the key. */
+/* 72 bytes, an 80-byte malloc chunk, for a torrent of up to 3 IPv4 peers
+ * (most torrents of a big tracker have one or two): the key, the count of
+ * downloads, the IPv4 table's header and its segment 0 (4 slots, holding 3
+ * peers at 15/16 load). IPv6 is rare, so it costs nothing until it comes:
+ * the first IPv6 peer moves IPv4 segment 0 to the heap and the IPv6 table's
+ * header takes its place in the record. So the IPv6 table exists exactly
+ * when IPv4 segment 0 is not borrowed. */
 struct torrent {
-    struct rill__ptab tab[2]; /* [0] IPv4, [1] IPv6 */
-    uint32_t downloaded;
     uint8_t hash[RILL_SHA1_LEN];
+    uint32_t downloaded;
+    struct rill__ptab v4;
+    union {
+        uint8_t seg0[RILL__PTAB_SEG0_SLOTS * 8]; /* v4.borrowed */
+        struct rill__ptab v6;                    /* !v4.borrowed */
+    } u;
 };
 
-/* A record and its inline IPv4 table (8-byte slots). */
-#define RECORD_BYTES (sizeof(struct torrent) + ((size_t)8 << RILL__PTAB_INLINE_SHIFT))
+#define RECORD_BYTES sizeof(struct torrent)
+static_assert(sizeof(struct torrent) <= 72, "a record beyond 72 bytes takes a 96-byte chunk");
+
+/* For reading the IPv6 table of a torrent that has none. */
+static const struct rill__ptab no_peers;
 
 struct rill_swarm {
     struct rill_swarm_limits lim;
@@ -92,10 +106,39 @@ int rill_swarm_new(struct rill_swarm **out, const struct rill_swarm_limits *limi
     return 0;
 }
 
+static bool has6(const struct torrent *t)
+{
+    return !t->v4.borrowed;
+}
+
+/* A torrent's table for family fi, or NULL when it has no IPv6 table. */
+static struct rill__ptab *tab_of(struct torrent *t, int fi)
+{
+    return fi == 0 ? &t->v4 : has6(t) ? &t->u.v6 : NULL;
+}
+
+static const struct rill__ptab *ctab_of(const struct torrent *t, int fi)
+{
+    return fi == 0 ? &t->v4 : has6(t) ? &t->u.v6 : &no_peers;
+}
+
+/* Makes room for the IPv6 table in the record (see struct torrent). */
+static int torrent_ext(struct rill_swarm *s, struct torrent *t)
+{
+    if (has6(t))
+        return 0;
+    int rc = rill__ptab_unborrow(&t->v4, &s->fam[0], &s->st.memory_bytes);
+    if (rc)
+        return rc;
+    memset(&t->u, 0, sizeof t->u);
+    return 0;
+}
+
 static void torrent_free(struct rill_swarm *s, struct torrent *t)
 {
-    for (int i = 0; i < 2; i++)
-        rill__ptab_free(&t->tab[i], &s->fam[i], &s->st.memory_bytes);
+    rill__ptab_free(&t->v4, &s->fam[0], &s->st.memory_bytes);
+    if (has6(t))
+        rill__ptab_free(&t->u.v6, &s->fam[1], &s->st.memory_bytes);
     free(t);
     s->st.memory_bytes -= RECORD_BYTES;
 }
@@ -210,9 +253,8 @@ static int torrent_add(struct rill_swarm *s, const uint8_t *hash, struct torrent
     struct torrent *t = calloc(1, RECORD_BYTES);
     if (!t)
         return RILL_ENOMEM;
-    t->tab[0].slots = (uint8_t *)(t + 1);
-    t->tab[0].shift = RILL__PTAB_INLINE_SHIFT;
-    t->tab[0].borrowed = 1;
+    t->v4.top = t->u.seg0;
+    t->v4.borrowed = 1;
     memcpy(t->hash, hash, RILL_SHA1_LEN);
     tt_place(s, s->tt, s->tshift, t);
     s->st.torrents++;
@@ -256,20 +298,19 @@ static void totals_add(struct rill_swarm *s, bool seed, int delta)
     *c = delta > 0 ? *c + 1 : *c - 1;
 }
 
-static void peer_stop(struct rill_swarm *s, struct torrent *t, int fi, size_t i)
+static void peer_stop(struct rill_swarm *s, struct rill__ptab *pt, int fi, size_t i,
+                      const uint8_t *slot)
 {
-    struct rill__ptab *pt = &t->tab[fi];
     const struct rill__pfam *f = &s->fam[fi];
-    totals_add(s, pt->slots[i * f->slot_len + f->key_len] & RILL__PEER_SEED, -1);
+    totals_add(s, slot[f->key_len] & RILL__PEER_SEED, -1);
     rill__ptab_remove_at(pt, f, i);
     rill__ptab_fit(pt, f, &s->st.memory_bytes);
 }
 
-static void peer_refresh(struct rill_swarm *s, struct torrent *t, int fi, size_t i,
-                         const struct rill_swarm_announce *a, uint8_t now_min)
+static void peer_refresh(struct rill_swarm *s, struct torrent *t, struct rill__ptab *pt, int fi,
+                         uint8_t *slot, const struct rill_swarm_announce *a, uint8_t now_min)
 {
-    struct rill__ptab *pt = &t->tab[fi];
-    uint8_t *flags = pt->slots + i * s->fam[fi].slot_len + s->fam[fi].key_len;
+    uint8_t *flags = slot + s->fam[fi].key_len;
     bool was_seed = *flags & RILL__PEER_SEED;
     if (was_seed != a->seed) {
         pt->seeds = a->seed ? pt->seeds + 1 : pt->seeds - 1;
@@ -288,25 +329,30 @@ static int peer_update(struct rill_swarm *s, struct torrent *t, int fi, const ui
                        const struct rill_swarm_announce *a, uint8_t now_min,
                        struct rill_swarm_result *r, size_t *self)
 {
-    struct rill__ptab *pt = &t->tab[fi];
-    size_t i = rill__ptab_find(pt, &s->fam[fi], key);
+    struct rill__ptab *pt = tab_of(t, fi);
+    uint8_t *slot = NULL;
+    size_t i = pt ? rill__ptab_find(pt, &s->fam[fi], key, &slot) : SIZE_MAX;
     *self = SIZE_MAX;
     if (a->event == RILL_TRACKER_EVENT_STOPPED) {
         if (i != SIZE_MAX)
-            peer_stop(s, t, fi, i);
+            peer_stop(s, pt, fi, i, slot);
         return 0;
     }
     if (i != SIZE_MAX) {
-        peer_refresh(s, t, fi, i, a, now_min);
+        peer_refresh(s, t, pt, fi, slot, a, now_min);
         *self = i;
         r->registered = true;
         return 0;
     }
-    if (pt->count >= s->lim.max_peers_per_torrent) {
+    if (pt && pt->count >= s->lim.max_peers_per_torrent) {
         s->st.unregistered_peers++; /* answered, not stored */
     } else {
+        int rc = pt ? 0 : torrent_ext(s, t);
+        if (rc)
+            return rc;
+        pt = tab_of(t, fi);
         uint8_t flags = a->seed ? RILL__PEER_SEED : 0;
-        int rc = rill__ptab_insert(pt, &s->fam[fi], key, flags, now_min, self, &s->st.memory_bytes);
+        rc = rill__ptab_insert(pt, &s->fam[fi], key, flags, now_min, self, &s->st.memory_bytes);
         if (rc)
             return rc;
         totals_add(s, a->seed, +1);
@@ -323,16 +369,17 @@ static void pick_peers(struct rill_swarm *s, const struct torrent *t, int fi, si
     size_t want = a->numwant < RILL_TRACKER_NUMWANT_MAX ? a->numwant : RILL_TRACKER_NUMWANT_MAX;
     size_t w4 = !r->peers4 ? 0 : r->cap4 < want ? r->cap4 : want;
     size_t w6 = !r->peers6 ? 0 : r->cap6 < want ? r->cap6 : want;
-    r->n4 = rill__ptab_pick(&t->tab[0], &s->fam[0], fi == 0 ? self : SIZE_MAX, a->seed, w4,
+    r->n4 = rill__ptab_pick(ctab_of(t, 0), &s->fam[0], fi == 0 ? self : SIZE_MAX, a->seed, w4,
                             r->peers4, s->rng);
-    r->n6 = rill__ptab_pick(&t->tab[1], &s->fam[1], fi == 1 ? self : SIZE_MAX, a->seed, w6,
+    r->n6 = rill__ptab_pick(ctab_of(t, 1), &s->fam[1], fi == 1 ? self : SIZE_MAX, a->seed, w6,
                             r->peers6, s->rng);
 }
 
 static void fill_counts(const struct torrent *t, struct rill_swarm_result *r)
 {
-    r->complete = t->tab[0].seeds + t->tab[1].seeds;
-    r->incomplete = (uint32_t)(t->tab[0].count + t->tab[1].count) - r->complete;
+    const struct rill__ptab *t6 = ctab_of(t, 1);
+    r->complete = t->v4.seeds + t6->seeds;
+    r->incomplete = (uint32_t)(t->v4.count + t6->count) - r->complete;
     r->downloaded = t->downloaded;
 }
 
@@ -393,9 +440,12 @@ static size_t torrent_expire(struct rill_swarm *s, struct torrent *t, uint8_t no
 {
     size_t total = 0;
     for (int fi = 0; fi < 2; fi++) {
+        struct rill__ptab *pt = tab_of(t, fi);
+        if (!pt)
+            continue;
         size_t seeds = 0;
-        size_t n = rill__ptab_expire(&t->tab[fi], &s->fam[fi], now_min, s->limit_min, &seeds,
-                                     &s->st.memory_bytes);
+        size_t n =
+            rill__ptab_expire(pt, &s->fam[fi], now_min, s->limit_min, &seeds, &s->st.memory_bytes);
         s->st.seeders -= seeds;
         s->st.leechers -= n - seeds;
         total += n;
@@ -418,7 +468,7 @@ size_t rill_swarm_expire(struct rill_swarm *s, uint64_t now_ms)
         struct torrent *t = s->tt[i];
         if (t) {
             total += torrent_expire(s, t, now_min);
-            if (!t->tab[0].count && !t->tab[1].count) {
+            if (!t->v4.count && !ctab_of(t, 1)->count) {
                 tt_remove_at(s, i);
                 torrent_free(s, t);
                 continue;

@@ -1,128 +1,15 @@
+/* The swarm core's behaviour with a fake clock and a seeded generator:
+ * limits, announce/refresh/stop, counts, subsets (never the announcer, no
+ * seeds for a seed, numwant, randomness), families, expiry, caps, scrape,
+ * churn, and a long random run against a simple model. Memory and layout
+ * are in test_swarm_memory.c. */
 #include "testutil.h"
+#include "swarm_test_fixture.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "core/swarm.h"
-#include "util/rng.h"
-
-#define MIN_MS UINT64_C(60000)
-#define T0 UINT64_C(987654321000) /* an arbitrary monotonic origin */
-#define WANT_MAX RILL_TRACKER_NUMWANT_MAX
-
-/* A swarm, its generator, reply buffers and the last result. */
-struct ctx {
-    struct rill_rng rng;
-    struct rill_swarm *s;
-    uint8_t b4[WANT_MAX * RILL_SWARM_PEER4_LEN];
-    uint8_t b6[WANT_MAX * RILL_SWARM_PEER6_LEN];
-    struct rill_swarm_result r;
-};
-
-static struct ctx *ctx_new(const struct rill_swarm_limits *l, uint64_t seed)
-{
-    struct ctx *c = calloc(1, sizeof *c);
-    assert_non_null(c);
-    rill_rng_seed(&c->rng, seed);
-    assert_int_equal(rill_swarm_new(&c->s, l, &c->rng), 0);
-    return c;
-}
-
-static void ctx_free(struct ctx *c)
-{
-    rill_swarm_free(c->s);
-    free(c);
-}
-
-static void hash_of(uint32_t id, uint8_t h[RILL_SHA1_LEN])
-{
-    memset(h, 0xab, RILL_SHA1_LEN);
-    memcpy(h + 7, &id, sizeof id);
-}
-
-static struct rill_swarm_announce mk(int family, uint32_t tid, uint32_t ip, uint16_t port,
-                                     bool seed, enum rill_tracker_event ev, uint32_t numwant)
-{
-    struct rill_swarm_announce a;
-    memset(&a, 0, sizeof a);
-    hash_of(tid, a.info_hash);
-    a.family = family;
-    uint8_t ipb[4] = {(uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8), (uint8_t)ip};
-    if (family == RILL_TRACKER_IPV6) {
-        a.addr[0] = 0x20;
-        a.addr[1] = 0x01;
-        a.addr[2] = 0x0d;
-        a.addr[3] = 0xb8;
-        memcpy(a.addr + 12, ipb, 4);
-    } else {
-        memcpy(a.addr, ipb, 4);
-    }
-    a.port = port;
-    a.event = ev;
-    a.seed = seed;
-    a.numwant = numwant;
-    return a;
-}
-
-static struct rill_swarm_announce mk4(uint32_t tid, uint32_t ip, bool seed,
-                                      enum rill_tracker_event ev, uint32_t numwant)
-{
-    return mk(RILL_TRACKER_IPV4, tid, ip, (uint16_t)(6881 + ip % 1000), seed, ev, numwant);
-}
-
-static struct rill_swarm_announce mk6(uint32_t tid, uint32_t ip, bool seed,
-                                      enum rill_tracker_event ev, uint32_t numwant)
-{
-    return mk(RILL_TRACKER_IPV6, tid, ip, (uint16_t)(6881 + ip % 1000), seed, ev, numwant);
-}
-
-static int ann(struct ctx *c, const struct rill_swarm_announce *a, uint64_t now)
-{
-    memset(&c->r, 0, sizeof c->r);
-    c->r.peers4 = c->b4;
-    c->r.cap4 = WANT_MAX;
-    c->r.peers6 = c->b6;
-    c->r.cap6 = WANT_MAX;
-    return rill_swarm_announce(c->s, a, now, &c->r);
-}
-
-/* The IPv4 address of compact entry k of the last reply (the test's ip). */
-static uint32_t ip_at4(const struct ctx *c, size_t k)
-{
-    const uint8_t *p = c->b4 + k * RILL_SWARM_PEER4_LEN;
-    uint32_t ip = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-    assert_int_equal((p[4] << 8 | p[5]), 6881 + ip % 1000); /* port, big-endian */
-    return ip;
-}
-
-static uint32_t ip_at6(const struct ctx *c, size_t k)
-{
-    const uint8_t *p = c->b6 + k * RILL_SWARM_PEER6_LEN;
-    assert_int_equal(p[0], 0x20);
-    assert_int_equal(p[3], 0xb8);
-    uint32_t ip = (uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 | (uint32_t)p[14] << 8 | p[15];
-    assert_int_equal((p[16] << 8 | p[17]), 6881 + ip % 1000);
-    return ip;
-}
-
-static struct rill_swarm_stats stats(const struct ctx *c)
-{
-    struct rill_swarm_stats st;
-    rill_swarm_stats(c->s, &st);
-    return st;
-}
-
-static void scrape(const struct ctx *c, uint32_t tid, struct rill_tracker_scrape_entry *e)
-{
-    uint8_t h[RILL_SHA1_LEN];
-    hash_of(tid, h);
-    rill_swarm_scrape(c->s, h, e);
-    assert_memory_equal(e->info_hash, h, RILL_SHA1_LEN);
-}
-
-/* ------------------------------------------------------------------ tests */
 
 static void test_limits_defaults(void **state)
 {
@@ -581,95 +468,6 @@ static void test_max_peers(void **state)
     ctx_free(c);
 }
 
-/* 100,000 IPv4 peers in one torrent: memory per peer, every peer findable
- * after growth, shrink as they leave, nothing left after expiry. */
-static void test_growth_shrink_100k(void **state)
-{
-    (void)state;
-    struct ctx *c = ctx_new(NULL, 13);
-    enum { N = 100000 };
-    uint64_t base = stats(c).memory_bytes;
-    for (uint32_t ip = 0; ip < N; ip++) {
-        struct rill_swarm_announce a =
-            mk4(1, 0x0a000000u + ip, ip % 3 == 0, RILL_TRACKER_EVENT_STARTED, 0);
-        assert_int_equal(ann(c, &a, T0), 0);
-        assert_true(c->r.registered);
-    }
-    struct rill_swarm_stats st = stats(c);
-    assert_int_equal(st.seeders + st.leechers, N);
-    double per = (double)(st.memory_bytes - base) / N;
-    print_message("memory: %.2f bytes per IPv4 peer, %d peers in one torrent\n", per, N);
-    assert_true(per < 16.0);
-    /* Half leave; every remaining one is still found (refresh, not add). */
-    for (uint32_t ip = 0; ip < N; ip += 2) {
-        struct rill_swarm_announce a =
-            mk4(1, 0x0a000000u + ip, ip % 3 == 0, RILL_TRACKER_EVENT_STOPPED, 0);
-        assert_int_equal(ann(c, &a, T0), 0);
-    }
-    assert_int_equal(stats(c).seeders + stats(c).leechers, N / 2);
-    for (uint32_t ip = 1; ip < N; ip += 2) {
-        struct rill_swarm_announce a =
-            mk4(1, 0x0a000000u + ip, ip % 3 == 0, RILL_TRACKER_EVENT_NONE, 0);
-        assert_int_equal(ann(c, &a, T0 + MIN_MS), 0);
-    }
-    assert_int_equal(c->r.complete + c->r.incomplete, N / 2);
-    /* All but 1,000 leave: the table shrinks, the rest are intact. */
-    uint64_t before = stats(c).memory_bytes;
-    for (uint32_t ip = 1; ip < N - 2000; ip += 2) {
-        struct rill_swarm_announce a =
-            mk4(1, 0x0a000000u + ip, false, RILL_TRACKER_EVENT_STOPPED, 0);
-        assert_int_equal(ann(c, &a, T0), 0);
-    }
-    assert_true(stats(c).memory_bytes < before / 16);
-    for (uint32_t ip = N - 1999; ip < N; ip += 2) {
-        struct rill_swarm_announce a =
-            mk4(1, 0x0a000000u + ip, ip % 3 == 0, RILL_TRACKER_EVENT_NONE, 200);
-        assert_int_equal(ann(c, &a, T0), 0);
-        assert_int_equal(c->r.complete + c->r.incomplete, 1000);
-    }
-    assert_int_equal(rill_swarm_expire(c->s, T0 + 2 * 3600 * 1000), 1000);
-    assert_int_equal(stats(c).memory_bytes, base);
-    ctx_free(c);
-}
-
-/* 100,000 peers over 10,000 torrents, then all gone. */
-static void test_10k_torrents(void **state)
-{
-    (void)state;
-    struct ctx *c = ctx_new(NULL, 14);
-    enum { T = 10000, P = 10 };
-    uint64_t base = stats(c).memory_bytes;
-    for (uint32_t p = 0; p < P; p++)
-        for (uint32_t t = 0; t < T; t++) {
-            struct rill_swarm_announce a =
-                mk4(t, 0x0a000000u + p * T + t, p == 0, RILL_TRACKER_EVENT_STARTED, 50);
-            assert_int_equal(ann(c, &a, T0 + p * MIN_MS), 0);
-            assert_int_equal(c->r.n4, p);
-        }
-    struct rill_swarm_stats st = stats(c);
-    assert_int_equal(st.torrents, T);
-    assert_int_equal(st.seeders, T);
-    assert_int_equal(st.leechers, T * (P - 1));
-    print_message("memory: %.2f bytes per IPv4 peer, %d peers over %d torrents\n",
-                  (double)(st.memory_bytes - base) / (T * P), T * P, T);
-    for (uint32_t t = 0; t < T; t++) {
-        struct rill_tracker_scrape_entry e;
-        scrape(c, t, &e);
-        assert_int_equal(e.complete, 1);
-        assert_int_equal(e.incomplete, P - 1);
-    }
-    /* The oldest half of the peers expire first, then the rest. */
-    uint64_t silent = (1800 + 900) * UINT64_C(1000);
-    assert_int_equal(rill_swarm_expire(c->s, T0 + 4 * MIN_MS + silent + MIN_MS), T * 5);
-    assert_int_equal(stats(c).torrents, T);
-    assert_int_equal(rill_swarm_expire(c->s, T0 + 9 * MIN_MS + silent + MIN_MS), T * 5);
-    st = stats(c);
-    assert_int_equal(st.torrents, 0);
-    assert_int_equal(st.seeders + st.leechers, 0);
-    assert_int_equal(st.memory_bytes, base);
-    ctx_free(c);
-}
-
 /* Random announces against a plain model: counts, subsets and membership
  * agree after every step (exercises backward-shift deletion hard). */
 static void test_against_model(void **state)
@@ -806,8 +604,6 @@ int main(void)
         cmocka_unit_test(test_expiry_wraparound),
         cmocka_unit_test(test_max_torrents),
         cmocka_unit_test(test_max_peers),
-        cmocka_unit_test(test_growth_shrink_100k),
-        cmocka_unit_test(test_10k_torrents),
         cmocka_unit_test(test_against_model),
         cmocka_unit_test(test_scrape),
         cmocka_unit_test(test_torrent_churn),
