@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "model.h"
 #include "rill.h"
 
 #define CLI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -30,6 +31,7 @@ int cli_cmd_verify(int argc, char **argv);
 int cli_cmd_get(int argc, char **argv);
 int cli_cmd_seed(int argc, char **argv);
 int cli_cmd_tracker(int argc, char **argv);
+int cli_cmd_model(int argc, char **argv);
 
 /* ------------------------------------------------------------ messages */
 
@@ -130,6 +132,8 @@ void cli_json_str(struct cli_json *j, const void *p, size_t n);
 void cli_json_cstr(struct cli_json *j, const char *s);
 void cli_json_u64(struct cli_json *j, uint64_t v);
 void cli_json_i64(struct cli_json *j, int64_t v);
+/* A number with `decimals` digits after the point; null if not finite. */
+void cli_json_double(struct cli_json *j, double v, int decimals);
 void cli_json_bool(struct cli_json *j, bool v);
 void cli_json_null(struct cli_json *j);
 /* Ends the document with a newline; -1 if it was unbalanced or too deep. */
@@ -203,6 +207,10 @@ void cli_status_message(struct cli_status *s, const char *text);
 void cli_status_clear(struct cli_status *s);
 
 /* ---------------------------------------------------------- transfers */
+
+/* Peer classes "20%:up=8M,down=32M;80%:up=1M" into m->classes (cli/class_spec.c);
+ * -1 with *why set on a bad spec. */
+int cli_parse_classes(const char *spec, struct rill_model *m, const char **why);
 
 /* The options rill get and rill seed share (cmd_get.c parses both): one
  * help text, so the two commands cannot drift apart. */

@@ -2,6 +2,7 @@
  * arbitrary bytes, so every string goes through one escaping routine that
  * always produces valid JSON. */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "cli.h"
@@ -159,6 +160,15 @@ void cli_json_u64(struct cli_json *j, uint64_t v)
 {
     begin_item(j);
     fprintf(j->f, "%" PRIu64, v);
+}
+
+void cli_json_double(struct cli_json *j, double v, int decimals)
+{
+    begin_item(j);
+    if (isfinite(v))
+        fprintf(j->f, "%.*f", decimals, v);
+    else
+        fputs("null", j->f);
 }
 
 void cli_json_i64(struct cli_json *j, int64_t v)

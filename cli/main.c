@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"info", cli_cmd_info, "show what a .torrent or magnet link holds"},
     {"verify", cli_cmd_verify, "check downloaded data against a .torrent"},
     {"tracker", cli_cmd_tracker, "run an HTTP and UDP tracker"},
+    {"model", cli_cmd_model, "distribution-time bounds, client-server against P2P"},
 };
 
 static void usage(FILE *f)
