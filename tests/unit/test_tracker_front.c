@@ -142,7 +142,7 @@ static int http_get(struct fx *f, int fd, const char *target, struct rill_buf *b
         size_t len = strtoul(cl + 16, NULL, 10), off = (size_t)(hdr_end + 4 - (char *)in.data);
         if (in.len < off + len)
             continue;
-        status = atoi((const char *)in.data + 9);
+        status = (int)strtol((const char *)in.data + 9, NULL, 10);
         rill_buf_append(body, in.data + off, len);
         break;
     }
