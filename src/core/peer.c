@@ -61,6 +61,16 @@ static uint32_t reqs_find(const struct rill_peer_reqs *q, uint32_t piece, uint32
     return UINT32_MAX;
 }
 
+/* Removes the request if it is queued; false if it is not. */
+static bool reqs_take(struct rill_peer_reqs *q, uint32_t piece, uint32_t begin, uint32_t length)
+{
+    uint32_t i = reqs_find(q, piece, begin, length);
+    if (i == UINT32_MAX)
+        return false;
+    reqs_remove(q, i);
+    return true;
+}
+
 int rill_peer_init(struct rill_peer_core *p)
 {
     memset(p, 0, sizeof *p);
@@ -115,11 +125,7 @@ bool rill_peer_got_block(struct rill_peer_core *p, uint32_t piece, uint32_t begi
 bool rill_peer_forget_request(struct rill_peer_core *p, uint32_t piece, uint32_t begin,
                               uint32_t length)
 {
-    uint32_t i = reqs_find(&p->ours, piece, begin, length);
-    if (i == UINT32_MAX)
-        return false;
-    reqs_remove(&p->ours, i);
-    return true;
+    return reqs_take(&p->ours, piece, begin, length);
 }
 
 uint32_t rill_peer_take_requests(struct rill_peer_core *p, uint64_t now_ms, uint64_t timeout_ms,
@@ -169,11 +175,7 @@ enum rill_peer_verdict rill_peer_got_request(struct rill_peer_core *p, uint32_t 
 bool rill_peer_got_cancel(struct rill_peer_core *p, uint32_t piece, uint32_t begin,
                           uint32_t length)
 {
-    uint32_t i = reqs_find(&p->theirs, piece, begin, length);
-    if (i == UINT32_MAX)
-        return false;
-    reqs_remove(&p->theirs, i);
-    return true;
+    return reqs_take(&p->theirs, piece, begin, length);
 }
 
 bool rill_peer_next_to_serve(struct rill_peer_core *p, struct rill_peer_req *out)
