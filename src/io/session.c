@@ -10,8 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "io/clock.h"
 #include "io/conn.h"
 #include "io/session.h"
+#include "io/sockaddr.h"
 #include "io/torrent.h"
 #include "io/workers.h"
 #include "util/util.h"
@@ -20,9 +22,7 @@
 
 uint64_t rill__tick_now(struct rill_session *s)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    s->now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    s->now = rill__monotonic_ms();
     return s->now;
 }
 
@@ -106,34 +106,15 @@ int rill__session_adopt(struct rill_session *s, struct rill__peer *p, const uint
  * refuses port 0, "any port". */
 static int parse_bind(struct rill_session *s)
 {
-    struct sockaddr_in *in = (struct sockaddr_in *)&s->bind_addr;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&s->bind_addr;
-    if (inet_pton(AF_INET, s->bind, &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        s->bind_len = sizeof *in;
-        s->bind_specific = in->sin_addr.s_addr != htonl(INADDR_ANY);
-    } else if (inet_pton(AF_INET6, s->bind, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        s->bind_len = sizeof *in6;
-        s->bind_specific = !IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
-    } else {
-        return RILL_EINVAL;
-    }
-    return 0;
-}
-
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-    if (ss->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-    else
-        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    int rc = rill__sockaddr_from_ip(s->bind, 0, &s->bind_addr, &s->bind_len);
+    s->bind_specific = rc == 0 && !rill__sockaddr_is_any(&s->bind_addr);
+    return rc;
 }
 
 static int listen_on(struct rill_session *s)
 {
     struct sockaddr_storage ss = s->bind_addr;
-    set_port(&ss, s->opts.port);
+    rill__sockaddr_set_port(&ss, s->opts.port);
     s->listener = evconnlistener_new_bind(s->base, on_accept, s,
                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
                                           (struct sockaddr *)&ss, (int)s->bind_len);
@@ -156,7 +137,7 @@ int rill__session_bind_socket(struct rill_session *s, int fd, int family)
         return -1;
     }
     struct sockaddr_storage ss = s->bind_addr;
-    set_port(&ss, 0);
+    rill__sockaddr_set_port(&ss, 0);
     return bind(fd, (struct sockaddr *)&ss, s->bind_len);
 }
 

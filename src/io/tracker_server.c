@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "io/clock.h"
+#include "io/file_read.h"
+#include "io/sockaddr.h"
 #include "io/tracker_server.h"
 #include "util/util.h"
 
@@ -19,9 +21,7 @@
 
 uint64_t rill__tserver_now(struct rill_tracker_server *t)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    t->now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    t->now = rill__monotonic_ms();
     return t->now;
 }
 
@@ -90,30 +90,6 @@ bool rill__tserver_allowed(const struct rill_tracker_server *t,
            bsearch(info_hash, t->whitelist, t->whitelist_count, RILL_SHA1_LEN, cmp_hash);
 }
 
-/* Reads a whole file of at most `cap` bytes. */
-static int slurp_file(const char *path, size_t cap, char **out, size_t *len, struct rill_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rill__fail(err, errno == ENOENT ? RILL_ENOENT : RILL_EIO, 0, "cannot open %s: %s",
-                          path, strerror(errno));
-    struct rill_buf b;
-    rill_buf_init(&b, cap);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rill_buf_append(&b, chunk, n);
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad || b.failed) {
-        rill_buf_free(&b);
-        return rill__fail(err, bad ? RILL_EIO : RILL_ELIMIT, 0, "cannot read %s%s", path,
-                          bad ? "" : ": too large");
-    }
-    *out = (char *)rill_buf_take(&b, len);
-    return 0;
-}
-
 /* One info-hash in hex per line; blank lines and lines starting with '#'
  * are skipped; spaces around a hash are ignored. */
 static int parse_whitelist(const char *text, size_t n, uint8_t (**out)[RILL_SHA1_LEN],
@@ -159,14 +135,14 @@ int rill_tracker_server_reload(struct rill_tracker_server *t, struct rill_error 
 {
     if (!t->whitelist_path)
         return 0;
-    char *text;
+    uint8_t *text;
     size_t n;
-    int rc = slurp_file(t->whitelist_path, WHITELIST_FILE_MAX, &text, &n, err);
+    int rc = rill__read_file(t->whitelist_path, WHITELIST_FILE_MAX, &text, &n, err);
     if (rc)
         return rc;
     uint8_t(*v)[RILL_SHA1_LEN] = NULL;
     size_t count = 0;
-    rc = parse_whitelist(text, n, &v, &count, err);
+    rc = parse_whitelist((const char *)text, n, &v, &count, err);
     free(text);
     if (rc)
         return rc;
@@ -177,11 +153,40 @@ int rill_tracker_server_reload(struct rill_tracker_server *t, struct rill_error 
     return 0;
 }
 
+/* ---------------------------------------------------------------- requests */
+
+const char *rill__tserver_announce(struct rill_tracker_server *t,
+                                   const struct rill_tracker_query *q, int family,
+                                   const uint8_t addr[16], struct rill_swarm_result *r)
+{
+    if (!rill__tserver_allowed(t, q->info_hash))
+        return "this torrent is not tracked here (not on the whitelist)";
+    struct rill_swarm_announce a = {.family = family, .port = q->port, .event = q->event,
+                                    .seed = q->left == 0, .numwant = q->numwant};
+    memcpy(a.info_hash, q->info_hash, RILL_SHA1_LEN);
+    memcpy(a.addr, addr, 16);
+    int rc = rill_swarm_announce(t->swarm, &a, t->now, r);
+    rill__tserver_count_announce(t);
+    if (rc)
+        return rc == RILL_ELIMIT ? "tracker full: no room for another torrent" : "tracker error";
+    return NULL;
+}
+
+void rill__tserver_scrape(struct rill_tracker_server *t, const uint8_t *hashes, size_t n,
+                          struct rill_tracker_scrape_entry *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        memcpy(out[i].info_hash, hashes + i * RILL_SHA1_LEN, RILL_SHA1_LEN);
+        if (rill__tserver_allowed(t, out[i].info_hash))
+            rill_swarm_scrape(t->swarm, out[i].info_hash, &out[i]);
+    }
+}
+
 /* ---------------------------------------------------------------- addresses */
 
 int rill__tserver_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
 {
-    memset(ss, 0, sizeof *ss);
     const char *colon = strrchr(text, ':');
     if (!colon || colon == text)
         return RILL_EINVAL;
@@ -200,20 +205,7 @@ int rill__tserver_parse_addr(const char *text, struct sockaddr_storage *ss, sock
     unsigned long port = strtoul(colon + 1, &end, 10);
     if (errno || *end || end == colon + 1 || port > 65535)
         return RILL_EINVAL;
-    struct sockaddr_in *in = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t)port);
-        *len = sizeof *in;
-    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        *len = sizeof *in6;
-    } else {
-        return RILL_EINVAL;
-    }
-    return 0;
+    return rill__sockaddr_from_ip(host, (uint16_t)port, ss, len);
 }
 
 bool rill__tserver_peer_addr(const struct sockaddr *sa, int *family, uint8_t addr[16],
@@ -351,9 +343,7 @@ void rill_tracker_server_stats(const struct rill_tracker_server *t,
 {
     struct rill_swarm_stats ss;
     rill_swarm_stats(t->swarm, &ss);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    uint64_t now = rill__monotonic_ms();
     *st = (struct rill_tracker_server_stats){
         .torrents = ss.torrents,
         .seeders = ss.seeders,

@@ -63,6 +63,17 @@ void rill__tserver_bad_request(struct rill_tracker_server *t, const char *what, 
 void rill__tserver_count_announce(struct rill_tracker_server *t);
 double rill__tserver_announce_rate(struct rill_tracker_server *t);
 
+/* One announce from `addr` (family and bytes as the swarm keys them),
+ * shared by both front ends: whitelist, swarm, rate count. `r` holds the
+ * caller's buffers. NULL, or a failure reason to send back. */
+const char *rill__tserver_announce(struct rill_tracker_server *t,
+                                   const struct rill_tracker_query *q, int family,
+                                   const uint8_t addr[16], struct rill_swarm_result *r);
+/* Counts for `n` info-hashes (20 bytes each, back to back); hashes off the
+ * whitelist get zeros, as unknown ones do. */
+void rill__tserver_scrape(struct rill_tracker_server *t, const uint8_t *hashes, size_t n,
+                          struct rill_tracker_scrape_entry *out);
+
 /* Whether the whitelist lets this info-hash in (always, when open). */
 bool rill__tserver_allowed(const struct rill_tracker_server *t,
                            const uint8_t info_hash[RILL_SHA1_LEN]);

@@ -51,14 +51,9 @@ static void announce(struct rill_tracker_server *t, struct evhttp_request *req,
         send_failure(req, e.msg);
         return;
     }
-    if (!rill__tserver_allowed(t, q.info_hash)) {
-        send_failure(req, "this torrent is not tracked here (not on the whitelist)");
-        return;
-    }
-    struct rill_swarm_announce a = {.port = q.port, .event = q.event, .seed = q.left == 0,
-                                    .numwant = q.numwant};
-    memcpy(a.info_hash, q.info_hash, RILL_SHA1_LEN);
-    if (!client_addr(req, &a.family, a.addr)) {
+    int family;
+    uint8_t addr[16];
+    if (!client_addr(req, &family, addr)) {
         send_failure(req, "cannot tell your address");
         return;
     }
@@ -66,11 +61,9 @@ static void announce(struct rill_tracker_server *t, struct evhttp_request *req,
     uint8_t p6[RILL_TRACKER_NUMWANT_MAX * RILL_SWARM_PEER6_LEN];
     struct rill_swarm_result r = {.peers4 = p4, .cap4 = RILL_TRACKER_NUMWANT_MAX,
                                   .peers6 = p6, .cap6 = RILL_TRACKER_NUMWANT_MAX};
-    int rc = rill_swarm_announce(t->swarm, &a, t->now, &r);
-    rill__tserver_count_announce(t);
-    if (rc) {
-        send_failure(req, rc == RILL_ELIMIT ? "tracker full: no room for another torrent"
-                                            : "tracker error");
+    const char *failure = rill__tserver_announce(t, &q, family, addr, &r);
+    if (failure) {
+        send_failure(req, failure);
         return;
     }
     struct rill_tracker_answer ans = {.interval = r.interval, .min_interval = r.min_interval,
@@ -101,12 +94,7 @@ static void scrape(struct rill_tracker_server *t, struct evhttp_request *req, co
         return;
     }
     struct rill_tracker_scrape_entry ent[RILL_TRACKER_SCRAPE_MAX];
-    for (size_t i = 0; i < n; i++) {
-        memset(&ent[i], 0, sizeof ent[i]);
-        memcpy(ent[i].info_hash, hashes[i], RILL_SHA1_LEN);
-        if (rill__tserver_allowed(t, hashes[i]))
-            rill_swarm_scrape(t->swarm, hashes[i], &ent[i]);
-    }
+    rill__tserver_scrape(t, &hashes[0][0], n, ent);
     struct rill_buf b;
     rill_buf_init(&b, 64 << 10);
     if (rill_tracker_scrape_build(&b, ent, n) == 0 && !b.failed)

@@ -46,15 +46,6 @@ static size_t error_reply(uint8_t *out, uint32_t tid, const char *msg, size_t in
 static size_t announce(struct rill_tracker_server *t, const struct rill_udp_request *r,
                        int family, const uint8_t addr[16], uint8_t *out)
 {
-    const struct rill_tracker_query *q = &r->query;
-    if (!rill__tserver_allowed(t, q->info_hash))
-        return error_reply(out, r->transaction_id,
-                           "this torrent is not tracked here (not on the whitelist)",
-                           RILL_UDP_ANNOUNCE_LEN);
-    struct rill_swarm_announce a = {.family = family, .port = q->port, .event = q->event,
-                                    .seed = q->left == 0, .numwant = q->numwant};
-    memcpy(a.info_hash, q->info_hash, RILL_SHA1_LEN);
-    memcpy(a.addr, addr, 16);
     uint8_t peers[RILL_TRACKER_NUMWANT_MAX * RILL_SWARM_PEER6_LEN];
     /* A client reads peers of its own family only (the reply has no tag). */
     bool v4 = family == RILL_TRACKER_IPV4;
@@ -62,13 +53,9 @@ static size_t announce(struct rill_tracker_server *t, const struct rill_udp_requ
                                     .cap4 = v4 ? RILL_TRACKER_NUMWANT_MAX : 0,
                                     .peers6 = v4 ? NULL : peers,
                                     .cap6 = v4 ? 0 : RILL_TRACKER_NUMWANT_MAX};
-    int rc = rill_swarm_announce(t->swarm, &a, t->now, &res);
-    rill__tserver_count_announce(t);
-    if (rc)
-        return error_reply(out, r->transaction_id,
-                           rc == RILL_ELIMIT ? "tracker full: no room for another torrent"
-                                             : "tracker error",
-                           RILL_UDP_ANNOUNCE_LEN);
+    const char *failure = rill__tserver_announce(t, &r->query, family, addr, &res);
+    if (failure)
+        return error_reply(out, r->transaction_id, failure, RILL_UDP_ANNOUNCE_LEN);
     int n = rill_udp_announce_response(out, OUT_MAX, r->transaction_id, res.interval,
                                        res.incomplete, res.complete, family, peers,
                                        v4 ? res.n4 : res.n6);
@@ -79,12 +66,7 @@ static size_t scrape(struct rill_tracker_server *t, const struct rill_udp_reques
                      uint8_t *out)
 {
     struct rill_tracker_scrape_entry ent[RILL_TRACKER_SCRAPE_MAX];
-    for (size_t i = 0; i < r->hash_count; i++) {
-        memset(&ent[i], 0, sizeof ent[i]);
-        memcpy(ent[i].info_hash, r->hashes + i * RILL_SHA1_LEN, RILL_SHA1_LEN);
-        if (rill__tserver_allowed(t, ent[i].info_hash))
-            rill_swarm_scrape(t->swarm, ent[i].info_hash, &ent[i]);
-    }
+    rill__tserver_scrape(t, r->hashes, r->hash_count, ent);
     int n = rill_udp_scrape_response(out, OUT_MAX, r->transaction_id, ent, r->hash_count);
     return n > 0 ? (size_t)n : 0;
 }
