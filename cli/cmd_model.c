@@ -87,25 +87,29 @@ static int bad(const char *opt, const char *val, const char *why)
     return cli_usage_hint("model");
 }
 
+/* A size or rate option into *dst; -1 on success, else the exit status.
+ * Only the peers' rates may be 0. */
+static int rate_opt(const char *opt, const char *v, bool zero_ok, double *dst)
+{
+    const char *why = NULL;
+    uint64_t x;
+    if (cli_parse_size(v, &x, &why) != 0)
+        return bad(opt, v, why);
+    if (x == 0 && !zero_ok)
+        return bad(opt, v, "must be more than 0");
+    *dst = (double)x;
+    return -1;
+}
+
 /* One option into `a`; -1 to go on, else an exit status. */
 static int parse_one(struct model_args *a, int c, const char *v, const char **classes)
 {
     const char *why = "";
-    uint64_t x;
     switch (c) {
-    case 'F':
-    case 'S':
-    case 'U':
-    case 'D': {
-        static const char *names[] = {"--file-size", "--server-up", "--peer-up", "--peer-down"};
-        int k = c == 'F' ? 0 : c == 'S' ? 1 : c == 'U' ? 2 : 3;
-        if (cli_parse_size(v, &x, &why) != 0 || (x == 0 && k < 2))
-            return bad(names[k], v, x == 0 && !why[0] ? "must be more than 0" : why);
-        double *dst[] = {&a->m.file_size, &a->m.server_up, &a->m.classes[0].up,
-                         &a->m.classes[0].down};
-        *dst[k] = (double)x;
-        return -1;
-    }
+    case 'F': return rate_opt("--file-size", v, false, &a->m.file_size);
+    case 'S': return rate_opt("--server-up", v, false, &a->m.server_up);
+    case 'U': return rate_opt("--peer-up", v, true, &a->m.classes[0].up);
+    case 'D': return rate_opt("--peer-down", v, true, &a->m.classes[0].down);
     case 'C': *classes = v; return -1;
     case 'N': return parse_peers(a, v, &why) ? bad("--peers", v, why) : -1;
     case 'T': a->textbook = true; return -1;
