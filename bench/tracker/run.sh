@@ -3,7 +3,7 @@
 #
 #   bench/tracker/run.sh [DIR]          # DIR: /tmp/rill-bench by default
 #
-# Compiles bench/tracker/loadgen.c into DIR/tracker/, then for each mode
+# Compiles bench/tracker/loadgen*.c into DIR/tracker/, then for each mode
 # (UDP, then HTTP) and each tracker (opentracker, then rill) starts a fresh
 # tracker on free 127.0.0.1 ports and runs loadgen against it: register
 # PEERS peers over TORRENTS torrents, scrape every torrent to check the
@@ -58,7 +58,8 @@ results=$dir/tracker-results.jsonl
 : >"$results"
 loadgen=$dir/loadgen
 echo "== compiling loadgen into $loadgen"
-cc -O2 -std=c17 -Wall -Wextra -Werror -o "$loadgen" "$here/loadgen.c"
+cc -O2 -std=c17 -Wall -Wextra -Werror -o "$loadgen" "$here/loadgen.c" "$here/loadgen_udp.c" \
+  "$here/loadgen_http.c"
 
 cpus=(taskset -c 1)
 lcpus=(taskset -c 0)
