@@ -231,6 +231,7 @@ int cli_parse_classes(const char *spec, struct rill_model *m, const char **why);
     "      --choker C          tit-for-tat (default), round-robin or none\n" \
     "      --unchoke-slots K   peers unchoked for their rate (default 4)\n" \
     "      --no-optimistic     no optimistic unchoke\n" \
+    "      --no-upload         upload nothing: keep every peer choked (a free-rider)\n" \
     "\n" \
     "Output:\n" \
     "  -q, --quiet             no status line or log messages\n" \
@@ -254,7 +255,7 @@ struct cli_xfer_args {
     double ratio;
     bool seed;                   /* keep seeding after completion */
     bool no_trackers, recheck, json_log, quiet;
-    bool no_endgame, no_optimistic;
+    bool no_endgame, no_optimistic, no_upload;
     int picker;                     /* enum rill_pick_mode */
     int choker;                     /* enum rill_choke_mode */
     uint64_t unchoke_slots;

@@ -58,6 +58,7 @@ enum {
     OPT_CHOKER,
     OPT_UNCHOKE_SLOTS,
     OPT_NO_OPTIMISTIC,
+    OPT_NO_UPLOAD,
 };
 
 /* rill get's own options come first; rill seed takes the rest. */
@@ -72,6 +73,7 @@ static const struct option options[] = {
     {"choker", required_argument, NULL, OPT_CHOKER},
     {"unchoke-slots", required_argument, NULL, OPT_UNCHOKE_SLOTS},
     {"no-optimistic", no_argument, NULL, OPT_NO_OPTIMISTIC},
+    {"no-upload", no_argument, NULL, OPT_NO_UPLOAD},
     {"ratio", required_argument, NULL, OPT_RATIO},
     {"seed-time", required_argument, NULL, OPT_SEED_TIME},
     {"recheck", no_argument, NULL, OPT_RECHECK},
@@ -178,6 +180,7 @@ static int apply_option(struct cli_xfer_args *a, int c, const char *val, const c
     case OPT_CHOKER: return parse_word(a, "--choker", val, choker_names, &a->choker);
     case OPT_UNCHOKE_SLOTS: return parse_count(a, "--unchoke-slots", val, &a->unchoke_slots);
     case OPT_NO_OPTIMISTIC: a->no_optimistic = true; return -1;
+    case OPT_NO_UPLOAD: a->no_upload = true; return -1;
     case OPT_RECHECK: a->recheck = true; return -1;
     case OPT_PEER:
         if (cli_check_peer(val, &why) != 0)
@@ -502,6 +505,7 @@ static int add_torrent(struct xfer *x)
         .choke_mode = (enum rill_choke_mode)a->choker,
         .unchoke_slots = (unsigned)a->unchoke_slots,
         .no_optimistic = a->no_optimistic,
+        .no_upload = a->no_upload,
         .max_peers = (unsigned)a->max_peers,
         .no_trackers = a->no_trackers,
         .on_complete = on_complete,

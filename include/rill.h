@@ -475,6 +475,9 @@ struct rill_torrent_params {
     enum rill_choke_mode choke_mode;
     unsigned unchoke_slots;
     bool no_optimistic;
+    /* Upload nothing: every peer stays choked and none is granted
+     * allowed-fast pieces (the lab's client-server mode and free-riders). */
+    bool no_upload;
     uint32_t choke_interval_ms, optimistic_interval_ms;
     unsigned max_peers;              /* per torrent; default 50 */
     bool no_trackers;                /* ignore the torrent's trackers */

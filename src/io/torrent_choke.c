@@ -23,8 +23,8 @@ static void set_choked(struct rill__peer *p, bool choke)
 
 void rill__torrent_rechoke(struct rill_torrent *t)
 {
-    if (t->stopping || t->state == RILL_T_CHECKING)
-        return;
+    if (t->stopping || t->state == RILL_T_CHECKING || t->p.no_upload)
+        return; /* a torrent that uploads nothing never unchokes: all stay choked */
     struct rill_choker_peer *v = calloc(t->npeers ? t->npeers : 1, sizeof *v);
     struct rill__peer **who = calloc(t->npeers ? t->npeers : 1, sizeof *who);
     if (!v || !who) {

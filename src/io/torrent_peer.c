@@ -122,7 +122,7 @@ static void send_have_state(struct rill_torrent *t, struct rill__peer *p)
         rill_wire_build_simple(&b, RILL_WIRE_HAVE_NONE);
     else if (t->have.count)
         rill_wire_build_bitfield(&b, t->have.bits, rill_bitfield_bytes(&t->have));
-    if (p->fast && p->addr.ss_family == AF_INET && t->have.count) {
+    if (p->fast && p->addr.ss_family == AF_INET && t->have.count && !t->p.no_upload) {
         const uint8_t *ip = (const uint8_t *)&((struct sockaddr_in *)&p->addr)->sin_addr;
         p->granted_count = rill_wire_allowed_fast(ip, 4, t->mi->info_hash, t->mi->piece_count,
                                                   10, p->granted_fast);

@@ -301,6 +301,40 @@ static void test_choke_settings(void **state)
     swarm_free(&sw, seed);
 }
 
+/* A torrent that uploads nothing (the lab's free-riders and client-server
+ * leechers): a seed with no_upload never unchokes and grants no
+ * allowed-fast pieces, so an interested leecher gets not one byte. */
+static void test_no_upload(void **state)
+{
+    (void)state;
+    struct swarm sw;
+    const size_t sizes[] = {1000000};
+    swarm_init(&sw, 32768, sizes, 1);
+    struct rill_torrent_params sp = {.no_upload = true};
+    struct rill_torrent *st;
+    struct rill_session *seed = swarm_seed(&sw, sp, &st);
+    char d[600];
+    swarm_leech_dir(&sw, 0, d, sizeof d);
+    struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true};
+    struct rill_torrent *lt;
+    struct rill_session *leech = swarm_leech(&sw, 30, &lp, &lt);
+    struct watch w = {.sw = &sw, .seed = st};
+    w.ev = event_new(sw.base, -1, EV_PERSIST, watch_poll, &w);
+    struct timeval every = {0, 50000};
+    event_add(w.ev, &every);
+    event_base_dispatch(sw.base); /* 1.5 s */
+    event_free(w.ev);
+    struct rill_torrent_stats ls, ss;
+    rill_torrent_stats(lt, &ls);
+    rill_torrent_stats(st, &ss);
+    assert_int_equal(ls.peers, 1); /* connected and interested, yet... */
+    assert_int_equal(w.max_unchoked, 0);
+    assert_int_equal(ls.downloaded, 0);
+    assert_int_equal(ss.uploaded, 0);
+    rill_session_free(leech);
+    swarm_free(&sw, seed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_bind_outgoing),
         cmocka_unit_test(test_one_connection_per_peer),
         cmocka_unit_test(test_choke_settings),
+        cmocka_unit_test(test_no_upload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
