@@ -146,7 +146,7 @@ uint32_t rill_peer_take_requests(struct rill_peer_core *p, uint64_t now_ms, uint
 
 uint32_t rill_peer_depth(const struct rill_peer_core *p, uint64_t rate)
 {
-    uint64_t depth = 8 + 2 * rate / (16u << 10);
+    uint64_t depth = 8 + rate / (32u << 10); /* half a second of 16 KiB blocks */
     uint32_t cap = p->their_reqq < RILL_PEER_MAX_DEPTH ? p->their_reqq : RILL_PEER_MAX_DEPTH;
     return depth > cap ? cap : (uint32_t)depth;
 }

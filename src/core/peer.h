@@ -71,9 +71,12 @@ uint32_t rill_peer_take_requests(struct rill_peer_core *p, uint64_t now_ms, uint
                                  struct rill_peer_req *out, uint32_t cap);
 
 /* How many requests to keep in flight to a peer delivering `rate` bytes/s:
- * enough to cover about two seconds of its rate, so a fast link never
- * idles while a block is on its way, but at least 8 and at most the
- * peer's reqq and RILL_PEER_MAX_DEPTH. */
+ * about half a second of its rate, so a fast link never idles while a
+ * block is on its way, but at least 8 and at most the peer's reqq and
+ * RILL_PEER_MAX_DEPTH. Not more: blocks queued at a slow peer are blocks
+ * no faster peer may send, and in a rate-limited swarm a two-second queue
+ * at the seed made leechers fetch the same pieces from it instead of from
+ * each other (the lab's swarm measured it). */
 uint32_t rill_peer_depth(const struct rill_peer_core *p, uint64_t rate);
 
 /* Their side. */

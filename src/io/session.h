@@ -129,6 +129,7 @@ struct rill_torrent {
     struct event *tick;
     struct event *wake;              /* rate limits: resume reading and serving */
     bool wake_armed;
+    unsigned serve_turn;             /* who is served first at the next wake */
     struct rill__announcer *announcer;
     uint64_t next_choke_ms, last_resume_ms;
     bool resume_dirty, complete_fired, stopping, stop_notified;

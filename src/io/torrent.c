@@ -204,6 +204,12 @@ static void tick(evutil_socket_t fd, short what, void *arg)
         return;
     check_timeouts(t);
     connect_some(t);
+    /* Blocks released by a choke, a reject or a timeout are free again:
+     * a connection left idle by them gets its share here at the latest. */
+    if (t->state == RILL_T_DOWNLOADING)
+        for (struct rill__peer *p = t->peers; p; p = p->next)
+            if (p->phase == RILL__ACTIVE && p->core.ours.count == 0)
+                rill__peer_request_more(t, p);
     /* No one to trade with: ask the trackers again (no sooner than their
      * min interval) rather than wait out a half-hour interval. */
     if (t->npeers == 0 && t->state == RILL_T_DOWNLOADING)

@@ -42,6 +42,8 @@ bool rill__torrent_backlogged(const struct rill_torrent *t);
 /* torrent_upload.c */
 /* Serves queued requests of `p` within the upload limits. */
 void rill__torrent_serve(struct rill_torrent *t, struct rill__peer *p);
+/* The same, at most `max_blocks` blocks; returns how many went out. */
+unsigned rill__torrent_serve_upto(struct rill_torrent *t, struct rill__peer *p, unsigned max_blocks);
 /* Drops the read cache (blocks still queued to peers keep their chunks). */
 void rill__upload_cache_free(struct rill_torrent *t);
 

@@ -204,8 +204,12 @@ static void on_have(struct rill_torrent *t, struct rill__peer *p, uint32_t piece
         return;
     rill_bitfield_set(&p->have, piece, true);
     rill_picker_peer_have(t->picker, piece);
-    if (!p->core.am_interested && rill_picker_wants(t->picker, piece)) {
-        rill__peer_update_interest(t, p);
+    if (rill_picker_wants(t->picker, piece)) {
+        /* Also when we were interested already: every piece it had may
+         * have been asked of others, leaving this connection idle, and the
+         * new one is something to ask it for. */
+        if (!p->core.am_interested)
+            rill__peer_update_interest(t, p);
         rill__peer_request_more(t, p);
     }
     if (both_seeds(t, p))

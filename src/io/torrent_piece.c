@@ -44,6 +44,33 @@ void rill__piece_buf_free(struct rill_torrent *t, uint32_t piece)
 
 /* ---------------------------------------------------------- rate limits */
 
+/* Shares what the upload buckets hold among the peers waiting for it: one
+ * block each per round, starting one peer further at every wake, until no
+ * one can send. Serving each peer in full, in list order, let the first
+ * peers take every token and starved the rest (a rate-limited seed fed one
+ * of its unchoked peers and not the others). Peers are only closed, never
+ * freed, while serving, so the list stays walkable. */
+static void serve_in_turn(struct rill_torrent *t, unsigned active)
+{
+    if (active == 0)
+        return;
+    unsigned start = t->serve_turn++ % active;
+    for (unsigned rounds = 0; rounds < 1u << 16; rounds++) {
+        unsigned sent = 0;
+        for (int pass = 0; pass < 2; pass++) { /* peers [start, end), then [0, start) */
+            unsigned i = 0;
+            for (struct rill__peer *p = t->peers; p; p = p->next) {
+                if (p->phase != RILL__ACTIVE)
+                    continue;
+                if ((i++ >= start) == (pass == 0))
+                    sent += rill__torrent_serve_upto(t, p, 1);
+            }
+        }
+        if (sent == 0)
+            return;
+    }
+}
+
 static void wake(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -51,13 +78,13 @@ static void wake(evutil_socket_t fd, short what, void *arg)
     struct rill_torrent *t = arg;
     rill__tick_now(t->s);
     t->wake_armed = false;
-    for (struct rill__peer *p = t->peers, *next; p; p = next) {
-        next = p->next;
+    unsigned n = 0;
+    for (struct rill__peer *p = t->peers; p; p = p->next) {
         if (p->read_blocked)
             rill__peer_pause_reading(p, false);
-        if (p->phase == RILL__ACTIVE)
-            rill__torrent_serve(t, p);
+        n += p->phase == RILL__ACTIVE;
     }
+    serve_in_turn(t, n);
 }
 
 void rill__torrent_wake_at(struct rill_torrent *t, uint64_t when_ms)

@@ -5,6 +5,7 @@
  * by reference into the chunk, never copied again in user space. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "io/conn.h"
@@ -178,26 +179,27 @@ static void send_block(struct rill_torrent *t, struct rill__peer *p, struct rill
     t->uploaded += r->length;
 }
 
-void rill__torrent_serve(struct rill_torrent *t, struct rill__peer *p)
+unsigned rill__torrent_serve_upto(struct rill_torrent *t, struct rill__peer *p, unsigned max_blocks)
 {
     struct rill_session *s = t->s;
-    while (p->phase == RILL__ACTIVE && !t->stopping && p->core.theirs.count > 0 &&
-           rill__peer_output_len(p) < OUTPUT_HIGH) {
+    unsigned sent = 0;
+    while (sent < max_blocks && p->phase == RILL__ACTIVE && !t->stopping &&
+           p->core.theirs.count > 0 && rill__peer_output_len(p) < OUTPUT_HIGH) {
         const struct rill_peer_req *head = &p->core.theirs.v[p->core.theirs.head];
         struct rill__chunk *c = cache_find(t, head);
         if (!c) {
             /* The peer is served again when a read finishes. */
             if (t->loading < MAX_LOADING && chunk_load(t, head) != 0)
                 rill__torrent_fail(t, RILL_ENOMEM, "no memory to read a piece");
-            return;
+            return sent;
         }
         if (c->loading)
-            return;
+            return sent;
         uint64_t cost = (uint64_t)head->length + RILL_WIRE_PIECE_HEADER_LEN;
         if (!take_exact(&s->up_limit, &t->up_limit, cost, s->now)) {
             rill__torrent_wake_at(t, rill_ratelimit_next_time2(&s->up_limit, &t->up_limit, cost,
                                                                s->now));
-            return;
+            return sent;
         }
         if (c != t->chunks) {
             cache_unlink(t, c);
@@ -206,7 +208,14 @@ void rill__torrent_serve(struct rill_torrent *t, struct rill__peer *p)
         struct rill_peer_req req;
         rill_peer_next_to_serve(&p->core, &req);
         send_block(t, p, c, &req);
+        sent++;
     }
+    return sent;
+}
+
+void rill__torrent_serve(struct rill_torrent *t, struct rill__peer *p)
+{
+    rill__torrent_serve_upto(t, p, UINT_MAX);
 }
 
 void rill__torrent_on_writable(struct rill_torrent *t, struct rill__peer *p)

@@ -58,7 +58,7 @@ static void test_depth(void **state)
     struct rill_peer_core p;
     assert_int_equal(rill_peer_init(&p), 0);
     assert_int_equal(rill_peer_depth(&p, 0), 8);
-    assert_int_equal(rill_peer_depth(&p, 1 << 20), 8 + 128); /* 1 MiB/s: 2 s of blocks */
+    assert_int_equal(rill_peer_depth(&p, 1 << 20), 8 + 32); /* 1 MiB/s: 0.5 s of blocks */
     assert_int_equal(rill_peer_depth(&p, 400u << 20), RILL_PEER_DEFAULT_REQQ);
     p.their_reqq = 5000;
     assert_int_equal(rill_peer_depth(&p, 400u << 20), RILL_PEER_MAX_DEPTH);

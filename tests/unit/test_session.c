@@ -335,6 +335,45 @@ static void test_no_upload(void **state)
     swarm_free(&sw, seed);
 }
 
+/* A rate-limited seed shares its rate among the leechers it unchokes: each
+ * gets a fair part (serving peers in full, in list order, once gave one
+ * of them everything and the other nothing). */
+static void test_limited_upload_is_shared(void **state)
+{
+    (void)state;
+    struct swarm sw;
+    const size_t sizes[] = {8000000};
+    swarm_init(&sw, 65536, sizes, 1);
+    struct rill_torrent_params sp = {.max_up = 1 << 20};
+    struct rill_torrent *st;
+    struct rill_session *seed = swarm_seed(&sw, sp, &st);
+    struct rill_session *leech[2];
+    struct rill_torrent *lt[2];
+    for (int i = 0; i < 2; i++) {
+        char d[600];
+        swarm_leech_dir(&sw, i, d, sizeof d);
+        struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true,
+                                         .no_upload = true}; /* only the seed serves */
+        leech[i] = swarm_leech(&sw, 40 + (uint64_t)i, &lp, &lt[i]);
+    }
+    struct watch w = {.sw = &sw, .seed = st};
+    w.ev = event_new(sw.base, -1, EV_PERSIST, watch_poll, &w);
+    struct timeval every = {0, 50000};
+    event_add(w.ev, &every);
+    event_base_dispatch(sw.base); /* 1.5 s at 1 MiB/s: about 1.5 MiB in all */
+    event_free(w.ev);
+    struct rill_torrent_stats a, b;
+    rill_torrent_stats(lt[0], &a);
+    rill_torrent_stats(lt[1], &b);
+    uint64_t lo = a.downloaded < b.downloaded ? a.downloaded : b.downloaded;
+    uint64_t hi = a.downloaded < b.downloaded ? b.downloaded : a.downloaded;
+    assert_true(hi + lo < 3u << 20);  /* the limit holds (burst included) */
+    assert_true(lo * 3 >= hi);         /* and neither leecher starves */
+    for (int i = 0; i < 2; i++)
+        rill_session_free(leech[i]);
+    swarm_free(&sw, seed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_one_connection_per_peer),
         cmocka_unit_test(test_choke_settings),
         cmocka_unit_test(test_no_upload),
+        cmocka_unit_test(test_limited_upload_is_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
