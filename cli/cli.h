@@ -32,6 +32,7 @@ int cli_cmd_get(int argc, char **argv);
 int cli_cmd_seed(int argc, char **argv);
 int cli_cmd_tracker(int argc, char **argv);
 int cli_cmd_model(int argc, char **argv);
+int cli_cmd_swarm(int argc, char **argv);
 
 /* ------------------------------------------------------------ messages */
 

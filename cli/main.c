@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"verify", cli_cmd_verify, "check downloaded data against a .torrent"},
     {"tracker", cli_cmd_tracker, "run an HTTP and UDP tracker"},
     {"model", cli_cmd_model, "distribution-time bounds, client-server against P2P"},
+    {"swarm", cli_cmd_swarm, "run a swarm of rill processes on loopback against the bound"},
 };
 
 static void usage(FILE *f)
