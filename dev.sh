@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # rill's one entry point for a fresh Debian 12 machine (run as root):
-#   ./dev.sh demo   install what is missing, build, run the main job
+#   ./dev.sh demo   install what is missing, build, run the main job (a swarm on loopback)
 #   ./dev.sh test   install what is missing, build with sanitizers, run every test
 # Also: ./dev.sh deps | build | bench
 set -euo pipefail
