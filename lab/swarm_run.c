@@ -41,7 +41,7 @@ struct swarm_run {
     const struct rill_lab_swarm_opts *o;
     struct rill_lab_result *r;
     struct event_base *base;
-    char dir[PATH_MAX / 2], torrent[PATH_MAX], content[PATH_MAX], tracker_addr[64];
+    char dir[PATH_MAX / 2], content[PATH_MAX / 2 + 16], torrent[PATH_MAX], tracker_addr[64];
     struct lab_proc tracker, seed;
     struct leech *leech;
     struct lab_proc **all;       /* tracker, seed, leechers: for reaping */
