@@ -221,7 +221,10 @@ static void on_leech_line(struct lab_proc *proc, const char *line, size_t n)
         l->up_now = v;
     if (rill_lab_json_u64(line, n, "downloaded", &v))
         l->down_now = v;
-    if (p->first_piece_s < 0 && rill_lab_json_u64(line, n, "pieces_have", &v) && v > 0)
+    /* The session's first_piece event, or failing that (a resumed churner
+     * restarts with pieces) the first progress line that has one. */
+    if (p->first_piece_s < 0 && (strcmp(event, "first_piece") == 0 ||
+                                 (rill_lab_json_u64(line, n, "pieces_have", &v) && v > 0)))
         p->first_piece_s = now_s(w);
     if (strcmp(event, "complete") == 0 && !l->complete) {
         l->complete = true;

@@ -3,6 +3,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,10 @@ static void piece_done(struct rill_work *w, bool cancelled)
             rill_picker_verified(t->picker, piece);
             t->resume_dirty = true;
             broadcast_have(t, piece);
+            /* The moment a newcomer has something to trade (the lab times it). */
+            if (t->have.count == 1 && t->state == RILL_T_DOWNLOADING)
+                rill__log(t->s, 0, "first_piece", "%s: first piece verified (%" PRIu32 ")",
+                          t->mi->name, piece);
             if (t->state == RILL_T_DOWNLOADING && rill_picker_wanted_complete(t->picker))
                 on_complete(t);
         }
