@@ -59,7 +59,9 @@ static void test_depth(void **state)
     assert_int_equal(rill_peer_init(&p), 0);
     assert_int_equal(rill_peer_depth(&p, 0), 8);
     assert_int_equal(rill_peer_depth(&p, 1 << 20), 8 + 32); /* 1 MiB/s: 0.5 s of blocks */
-    assert_int_equal(rill_peer_depth(&p, 400u << 20), RILL_PEER_DEFAULT_REQQ);
+    /* A peer's reqq caps the depth when it is lower than our own cap. */
+    p.their_reqq = 100;
+    assert_int_equal(rill_peer_depth(&p, 400u << 20), 100);
     p.their_reqq = 5000;
     assert_int_equal(rill_peer_depth(&p, 400u << 20), RILL_PEER_MAX_DEPTH);
     rill_peer_free(&p);
