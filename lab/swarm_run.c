@@ -24,6 +24,7 @@
 #define STOP_GRACE_MS 5000
 #define TICK_MS 250
 #define MAX_ARGS 40
+#define SWARM_MAX_PEERS 1000
 
 struct swarm_run;
 
@@ -133,11 +134,15 @@ static int spawn_leech(struct swarm_run *w, struct leech *l)
 {
     const struct rill_lab_config *c = w->c;
     const struct rill_lab_peer *p = &w->r->peers[l->proc.index];
-    char dir[PATH_MAX], log[PATH_MAX], up[32], down[32], slots[16];
+    char dir[PATH_MAX], log[PATH_MAX], up[32], down[32], slots[16], addr[32];
     snprintf(dir, sizeof dir, "%s/peer%u", w->dir, p->index);
     snprintf(log, sizeof log, "%s/peer%u.log", w->dir, p->index);
+    /* Each leecher on its own loopback /24, as peers on a real network: BEP 6
+     * draws the allowed-fast pieces from the address's /24, so on one shared
+     * address every newcomer would fetch the same 10 pieces first. */
+    snprintf(addr, sizeof addr, "127.%u.%u.1", 1 + p->index / 256, p->index % 256);
     char *argv[MAX_ARGS] = {(char *)w->o->rill, "get", w->torrent, "-o", dir, "--port", "0",
-                            "--bind", "127.0.0.1", "--json-log", "-q", "--picker",
+                            "--bind", addr, "--json-log", "-q", "--picker",
                             (char *)picker_names[c->picker]};
     size_t n = 13;
     if (p->up == 0) {
@@ -424,6 +429,10 @@ int rill_lab_swarm_run(const struct rill_lab_config *c, const struct rill_lab_sw
     int rc = rill_lab_config_check(c, why);
     if (rc)
         return rc;
+    if (c->peers > SWARM_MAX_PEERS) {
+        *why = "a real swarm runs a process per leecher: at most 1000 (rill sim goes further)";
+        return RILL_EINVAL;
+    }
     *r = (struct rill_lab_result){.engine = "swarm", .config = *c};
     r->peers = calloc(c->peers, sizeof *r->peers);
     struct swarm_run w = {.c = c, .o = o, .r = r, .base = event_base_new(),
