@@ -33,6 +33,7 @@ int cli_cmd_seed(int argc, char **argv);
 int cli_cmd_tracker(int argc, char **argv);
 int cli_cmd_model(int argc, char **argv);
 int cli_cmd_swarm(int argc, char **argv);
+int cli_cmd_sim(int argc, char **argv);
 
 /* ------------------------------------------------------------ messages */
 
