@@ -34,7 +34,8 @@
 #define SIM_DIALS_PER_TICK 8u    /* the client's CONNECTS_PER_TICK */
 #define SIM_TICK_MS 1000u        /* the client's torrent tick */
 #define SIM_MAX_CANDS 4096u      /* the client's candidate cap */
-#define SIM_REANNOUNCE_MS 60000u /* tracker min interval: asking again */
+#define SIM_REANNOUNCE_MS 5000u  /* tracker min interval (rill swarm's tracker:
+                                    --min-interval 5s): asking again */
 #define SIM_INTERVAL_MS 1800000u /* tracker interval: regular announces */
 #define SIM_STEP_MS 50u          /* one flow step */
 #define SIM_MAX_FAST 10u         /* allowed-fast pieces granted (the client's k) */

@@ -260,15 +260,29 @@ void rill__sim_arm_tick(struct rill__sim *s, uint32_t peer)
     rill__sim_push(s, at, SIM_EV_TICK, peer);
 }
 
+/* Whether a connected peer has something `peer` wants (is interesting). */
+static bool someone_interesting(const struct rill__sim *s, uint32_t peer)
+{
+    const struct rill__sim_peer *p = &s->peers[peer];
+    for (uint32_t i = 0; i < p->nconns; i++) {
+        const struct rill__sim_conn *c = &s->conns[p->conns[i]];
+        uint32_t j = c->p[0] == peer ? 0 : 1;
+        if (c->d[1 - j].interested) /* data towards `peer` */
+            return true;
+    }
+    return false;
+}
+
 void rill__sim_tick(struct rill__sim *s, uint32_t peer)
 {
     struct rill__sim_peer *p = &s->peers[peer];
     p->tick_ms = UINT64_MAX;
     connect_some(s, peer);
     rill__sim_top_up_idle(s, peer);
-    if (downloading(p) && p->nconns == 0) {
-        /* No one to trade with: ask the tracker again, no sooner than its
-         * min interval (the announcer's want_peers). */
+    if (downloading(p) && (p->nconns == 0 || !someone_interesting(s, peer))) {
+        /* No one to trade with, or no one with anything we want: ask the
+         * tracker again, no sooner than its min interval (the client's
+         * torrent tick and the announcer's want_peers). */
         uint64_t at = p->last_announce_ms + SIM_REANNOUNCE_MS;
         if (at < s->now_ms)
             at = s->now_ms;

@@ -346,7 +346,9 @@ static int prepare(struct swarm_run *w)
     snprintf(w->tracker_addr, sizeof w->tracker_addr, "127.0.0.1:%u", port);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/announce", port);
     rc = lab_write_torrent(path, w->torrent, w->c->piece_size, url);
-    char *targv[] = {(char *)w->o->rill, "tracker", "--http", w->tracker_addr, NULL};
+    /* A short min interval: a leecher with no one useful asks again soon. */
+    char *targv[] = {(char *)w->o->rill, "tracker", "--http", w->tracker_addr, "--interval",
+                     "60", "--min-interval", "5", NULL};
     snprintf(log, sizeof log, "%s/tracker.log", w->dir);
     if (rc == 0)
         rc = lab_proc_spawn(&w->tracker, w->base, targv, log);

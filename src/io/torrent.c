@@ -189,6 +189,15 @@ static void notify_stopped(struct rill_torrent *t)
         t->p.on_stopped(t->p.ctx, t, t->error);
 }
 
+/* Whether a connected peer has a piece we want. */
+static bool anyone_interesting(const struct rill_torrent *t)
+{
+    for (const struct rill__peer *p = t->peers; p; p = p->next)
+        if (p->phase == RILL__ACTIVE && p->core.am_interested)
+            return true;
+    return false;
+}
+
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -210,9 +219,11 @@ static void tick(evutil_socket_t fd, short what, void *arg)
         for (struct rill__peer *p = t->peers; p; p = p->next)
             if (p->phase == RILL__ACTIVE && p->core.ours.count == 0)
                 rill__peer_request_more(t, p);
-    /* No one to trade with: ask the trackers again (no sooner than their
-     * min interval) rather than wait out a half-hour interval. */
-    if (t->npeers == 0 && t->state == RILL_T_DOWNLOADING)
+    /* No one to trade with, or no one with anything we want: ask the
+     * trackers again (no sooner than their min interval) rather than wait
+     * out a half-hour interval. A tracker's answer is 50 peers at random,
+     * which in a large swarm may not include the seed or anyone ahead. */
+    if (t->state == RILL_T_DOWNLOADING && (t->npeers == 0 || !anyone_interesting(t)))
         rill__announcer_want_peers(t->announcer);
     if (t->s->now >= t->next_choke_ms)
         rill__torrent_rechoke(t);
