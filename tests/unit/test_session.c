@@ -260,6 +260,19 @@ static void watch_poll(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(w->sw->base);
 }
 
+/* Runs the loop for 1.5 s (30 polls of 50 ms) and returns the most peers
+ * the seed unchoked at once. */
+static unsigned watch_seed(struct swarm *sw, struct rill_torrent *seed)
+{
+    struct watch w = {.sw = sw, .seed = seed};
+    w.ev = event_new(sw->base, -1, EV_PERSIST, watch_poll, &w);
+    struct timeval every = {0, 50000};
+    event_add(w.ev, &every);
+    event_base_dispatch(sw->base);
+    event_free(w.ev);
+    return w.max_unchoked;
+}
+
 /* The choke settings reach the choker: a seed with one regular slot and no
  * optimistic unchoke unchokes one of two interested leechers, never both. */
 static void test_choke_settings(void **state)
@@ -280,16 +293,11 @@ static void test_choke_settings(void **state)
         struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true};
         leech[i] = swarm_leech(&sw, 20 + (uint64_t)i, &lp, &lt[i]);
     }
-    struct watch w = {.sw = &sw, .seed = st};
-    w.ev = event_new(sw.base, -1, EV_PERSIST, watch_poll, &w);
-    struct timeval every = {0, 50000};
-    event_add(w.ev, &every);
-    event_base_dispatch(sw.base); /* 1.5 s: well inside the first 10 s round */
-    event_free(w.ev);
+    unsigned max_unchoked = watch_seed(&sw, st); /* 1.5 s: well inside the first 10 s round */
     struct rill_torrent_stats a, b;
     rill_torrent_stats(lt[0], &a);
     rill_torrent_stats(lt[1], &b);
-    assert_int_equal(w.max_unchoked, 1);
+    assert_int_equal(max_unchoked, 1);
     /* The choked one gets only its BEP 6 allowed-fast pieces (10 of 32 KiB);
      * the unchoked one gets more. */
     uint64_t lo = a.downloaded < b.downloaded ? a.downloaded : b.downloaded;
@@ -318,17 +326,12 @@ static void test_no_upload(void **state)
     struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true};
     struct rill_torrent *lt;
     struct rill_session *leech = swarm_leech(&sw, 30, &lp, &lt);
-    struct watch w = {.sw = &sw, .seed = st};
-    w.ev = event_new(sw.base, -1, EV_PERSIST, watch_poll, &w);
-    struct timeval every = {0, 50000};
-    event_add(w.ev, &every);
-    event_base_dispatch(sw.base); /* 1.5 s */
-    event_free(w.ev);
+    unsigned max_unchoked = watch_seed(&sw, st); /* 1.5 s */
     struct rill_torrent_stats ls, ss;
     rill_torrent_stats(lt, &ls);
     rill_torrent_stats(st, &ss);
     assert_int_equal(ls.peers, 1); /* connected and interested, yet... */
-    assert_int_equal(w.max_unchoked, 0);
+    assert_int_equal(max_unchoked, 0);
     assert_int_equal(ls.downloaded, 0);
     assert_int_equal(ss.uploaded, 0);
     rill_session_free(leech);
@@ -356,12 +359,7 @@ static void test_limited_upload_is_shared(void **state)
                                          .no_upload = true}; /* only the seed serves */
         leech[i] = swarm_leech(&sw, 40 + (uint64_t)i, &lp, &lt[i]);
     }
-    struct watch w = {.sw = &sw, .seed = st};
-    w.ev = event_new(sw.base, -1, EV_PERSIST, watch_poll, &w);
-    struct timeval every = {0, 50000};
-    event_add(w.ev, &every);
-    event_base_dispatch(sw.base); /* 1.5 s at 1 MiB/s: about 1.5 MiB in all */
-    event_free(w.ev);
+    watch_seed(&sw, st); /* 1.5 s at 1 MiB/s: about 1.5 MiB in all */
     struct rill_torrent_stats a, b;
     rill_torrent_stats(lt[0], &a);
     rill_torrent_stats(lt[1], &b);
