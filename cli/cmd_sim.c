@@ -19,7 +19,8 @@ static const char usage_text[] =
     "\n"
     "      --loopback          every peer on one address, so BEP 6 gives them all the\n"
     "                          same allowed-fast pieces (rill swarm gives each leecher\n"
-    "                          its own 127.A.B.1, which the default models)\n";
+    "                          its own 127.A.B.1, which the default models)\n"
+    "\n";
 
 struct sim_ctx {
     const struct cli_lab_args *a;

@@ -20,7 +20,7 @@ static const struct command commands[] = {
     {"tracker", cli_cmd_tracker, "run an HTTP and UDP tracker"},
     {"model", cli_cmd_model, "distribution-time bounds, client-server against P2P"},
     {"swarm", cli_cmd_swarm, "run a swarm of rill processes on loopback against the bound"},
-    {"sim", cli_cmd_sim, "simulate a swarm of up to a million peers with rill's own cores"},
+    {"sim", cli_cmd_sim, "simulate a swarm (10,000 peers and more) with rill's own cores"},
 };
 
 static void usage(FILE *f)
