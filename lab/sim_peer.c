@@ -289,6 +289,7 @@ static void fill_choker_peer(struct rill__sim *s, uint32_t peer, uint32_t i,
         .am_interested = in->interested,
         .is_seed = s->peers[c->p[1 - k]].complete,
         .unchoked = out->unchoked,
+        .unchokes_us = in->unchoked,
         .st = out->st,
     };
 }

@@ -130,7 +130,7 @@ static void key_tit_for_tat(struct rill_choker_entry *e, const struct rill_choke
     bool cur = p->unchoked && !p->st.optimistic;
     e->cls = full ? 0 : cur;
     e->k1 = p->down_rate;
-    e->k2 = full ? cur : 0;
+    e->k2 = (uint64_t)p->unchokes_us << 1 | (full && cur);
 }
 
 /* Rotation (seeding, or round-robin mode): unchoked peers within their quota,

@@ -47,6 +47,7 @@ void rill__torrent_rechoke(struct rill_torrent *t)
             .last_block_ms = p->core.last_block_ms,
             .peer_interested = p->core.peer_interested && !p->upload_only,
             .am_interested = p->core.am_interested,
+            .unchokes_us = !p->core.peer_choking,
             .is_seed = rill__peer_is_seed(p),
             .unchoked = !p->core.am_choking,
             .st = p->choke,

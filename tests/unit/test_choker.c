@@ -123,6 +123,24 @@ static void test_fastest_four(void **state)
     rill_choker_free(&s.c);
 }
 
+/* Slots left over after the peers sending us data go first to peers that
+ * have us unchoked: a free-rider, which never unchokes anyone, is passed
+ * over while a would-be trading partner waits. */
+static void test_zero_rate_prefers_unchokers(void **state)
+{
+    (void)state;
+    struct sim s;
+    struct rill_choker_opts o = opts_with(4, 0);
+    sim_init(&s, &o, 10, 7);
+    for (size_t i = 0; i < 10; i++)
+        s.p[i].down_rate = 0;
+    s.p[9].down_rate = 5000; /* one peer sends: it keeps a slot */
+    s.p[2].unchokes_us = s.p[4].unchokes_us = s.p[6].unchokes_us = true;
+    step(&s, T0, false);
+    expect_regular(&s, (size_t[]){2, 4, 6, 9}, 4);
+    rill_choker_free(&s.c);
+}
+
 /* A fast peer that is not interested, or is a seed, gets no slot; interest
  * changes take effect at a recomputation only where a slot is vacant. */
 static void test_uninterested(void **state)
@@ -577,6 +595,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fastest_four),
+        cmocka_unit_test(test_zero_rate_prefers_unchokers),
         cmocka_unit_test(test_uninterested),
         cmocka_unit_test(test_recompute_on_leave),
         cmocka_unit_test(test_optimistic_rotation),
