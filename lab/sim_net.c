@@ -387,7 +387,10 @@ void rill__sim_after_complete(struct rill__sim *s, uint32_t peer)
     }
     rill_picker_free(&p->picker);
     p->picking = false;
-    if (s->c->leave) {
+    if (s->c->leave || !p->uploads) {
+        /* Leaving, or complete and uploading nothing: the client's idle seed
+         * closes every connection and refuses new ones, so it may as well
+         * be gone. */
         leave(s, peer, false, 0);
         return;
     }

@@ -85,6 +85,7 @@ int rill__session_adopt(struct rill_session *s, struct rill__peer *p, const uint
     const char *refuse = !t                              ? "unknown info-hash"
                          : t->state == RILL_T_CHECKING  ? "torrent still checking its data"
                          : t->npeers >= t->p.max_peers ? "torrent has its maximum of peers"
+                         : rill__torrent_idle_seed(t)   ? "complete and uploading nothing"
                                                         : NULL;
     if (refuse) {
         rill__peer_close(p, refuse);

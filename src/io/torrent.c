@@ -120,9 +120,16 @@ void rill__torrent_fail(struct rill_torrent *t, int err, const char *msg)
     notify_stopped(t); /* at once: an error is not worth waiting on trackers */
 }
 
+bool rill__torrent_idle_seed(const struct rill_torrent *t)
+{
+    return t->p.no_upload && t->state == RILL_T_SEEDING;
+}
+
 static void connect_some(struct rill_torrent *t)
 {
     unsigned started = 0;
+    if (rill__torrent_idle_seed(t))
+        return;
     for (size_t i = 0; i < t->ncands && started < CONNECTS_PER_TICK; i++) {
         struct rill__candidate *c = &t->cands[i];
         if (c->connected || c->retry_at > t->s->now || t->npeers >= t->p.max_peers ||

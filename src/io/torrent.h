@@ -7,6 +7,9 @@
 
 /* Links a peer into the torrent (outgoing at connect, incoming at adopt). */
 void rill__torrent_attach(struct rill_torrent *t, struct rill__peer *p);
+/* Complete and uploading nothing (no_upload): no peer has any use for us,
+ * so we keep no connections, dial none and refuse newcomers. */
+bool rill__torrent_idle_seed(const struct rill_torrent *t);
 /* Unlinks a closing peer: its requests go back to the picker, its pieces
  * leave the availability counts, the choker forgets it. */
 void rill__torrent_detach(struct rill_torrent *t, struct rill__peer *p);

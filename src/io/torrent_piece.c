@@ -183,6 +183,8 @@ static void on_complete(struct rill_torrent *t)
         next = p->next;
         if (all && rill__peer_is_seed(p))
             rill__peer_close(p, "both complete");
+        else if (rill__torrent_idle_seed(t))
+            rill__peer_close(p, "complete and uploading nothing"); /* frees their slots */
         else if (p->phase == RILL__ACTIVE)
             rill__peer_update_interest(t, p);
     }

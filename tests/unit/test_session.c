@@ -310,8 +310,9 @@ static void test_choke_settings(void **state)
 }
 
 /* A torrent that uploads nothing (the lab's free-riders and client-server
- * leechers): a seed with no_upload never unchokes and grants no
- * allowed-fast pieces, so an interested leecher gets not one byte. */
+ * leechers) never unchokes and grants no allowed-fast pieces; once it is
+ * complete it has no use for peers at all: it closes them and refuses new
+ * ones, freeing their connection slots for peers that can serve them. */
 static void test_no_upload(void **state)
 {
     (void)state;
@@ -325,12 +326,14 @@ static void test_no_upload(void **state)
     swarm_leech_dir(&sw, 0, d, sizeof d);
     struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true};
     struct rill_torrent *lt;
+    sw.watch = "complete and uploading nothing";
     struct rill_session *leech = swarm_leech(&sw, 30, &lp, &lt);
     unsigned max_unchoked = watch_seed(&sw, st); /* 1.5 s */
     struct rill_torrent_stats ls, ss;
     rill_torrent_stats(lt, &ls);
     rill_torrent_stats(st, &ss);
-    assert_int_equal(ls.peers, 1); /* connected and interested, yet... */
+    assert_true(sw.seen); /* the refusal, with its reason */
+    assert_int_equal(ls.peers, 0);
     assert_int_equal(max_unchoked, 0);
     assert_int_equal(ls.downloaded, 0);
     assert_int_equal(ss.uploaded, 0);
