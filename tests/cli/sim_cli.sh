@@ -33,10 +33,10 @@ assert abs(d_sim - d_real) <= 0.10 * d_real, (d_sim, d_real)
 PYEOF
 pass "sim agrees with a real swarm"
 
-run sim --sweep 4,16,48 --size 16M --seed-up 4M --up 1M --down 8M --json --svg "$T/sweep.svg" -q
+run sim --sweep 4,16,64 --size 16M --seed-up 4M --up 1M --down 8M --json --svg "$T/sweep.svg" -q
 expect_rc 0 sim --sweep
 json_check 'pts = d["sweep"]
-assert [(p["peers"], p["mode"]) for p in pts] == [(4, "p2p"), (4, "client-server"), (16, "p2p"), (16, "client-server"), (48, "p2p"), (48, "client-server")]
+assert [(p["peers"], p["mode"]) for p in pts] == [(4, "p2p"), (4, "client-server"), (16, "p2p"), (16, "client-server"), (64, "p2p"), (64, "client-server")]
 for p in pts:
     assert 0.9 < p["ratio"] < 1.4, p
 cs = [p["distribution_time_s"] for p in pts if p["mode"] == "client-server"]
