@@ -20,6 +20,7 @@
 #include "swarm_proc.h"
 #include "swarm_run.h"
 #include "swarm_setup.h"
+#include "util/util.h"
 
 #define STOP_GRACE_MS 5000
 #define TICK_MS 250
@@ -65,14 +66,10 @@ static void say(struct swarm_run *w, const char *fmt, ...) __attribute__((format
 
 static void say(struct swarm_run *w, const char *fmt, ...)
 {
-    if (!w->o->log)
-        return;
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    rill__log_vline(w->o->log, w->o->ctx, fmt, ap);
     va_end(ap);
-    w->o->log(w->o->ctx, line);
 }
 
 static bool any_running(const struct swarm_run *w)

@@ -27,14 +27,10 @@ uint64_t rill__tserver_now(struct rill_tracker_server *t)
 
 void rill__tserver_log(struct rill_tracker_server *t, const char *fmt, ...)
 {
-    if (!t->opts.log)
-        return;
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    rill__log_vline(t->opts.log, t->opts.log_ctx, fmt, ap);
     va_end(ap);
-    t->opts.log(t->opts.log_ctx, line);
 }
 
 void rill__tserver_bad_request(struct rill_tracker_server *t, const char *what, const char *why)

@@ -6,6 +6,16 @@
 
 #include "util/util.h"
 
+void rill__log_vline(void (*log)(void *ctx, const char *line), void *ctx, const char *fmt,
+                     va_list ap)
+{
+    if (!log)
+        return;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    log(ctx, line);
+}
+
 int rill__fail(struct rill_error *err, int code, size_t offset, const char *fmt, ...)
 {
     if (err) {

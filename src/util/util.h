@@ -2,6 +2,7 @@
 #ifndef RILL_UTIL_H
 #define RILL_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,6 +12,11 @@
  * `return rill__fail(err, RILL_ESYNTAX, off, "expected ':' after length");`. */
 int rill__fail(struct rill_error *err, int code, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* A log line for a callback: formats into 512 bytes (cut if longer) and
+ * calls log(ctx, line); nothing when `log` is NULL. */
+void rill__log_vline(void (*log)(void *ctx, const char *line), void *ctx, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* malloc'd NUL-terminated copy of n bytes, or NULL when out of memory. */
 char *rill__strndup(const void *p, size_t n);
