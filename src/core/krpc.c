@@ -276,6 +276,14 @@ static int parse_header(struct parser *ps, const struct rill_bnode *root)
     }
     const struct rill_bnode *ro = rill_bdict_get(ps->doc, root, "ro");
     m->ro = ro && ro->type == RILL_BINT && ro->i == 1;
+    /* BEP 42 "ip": informational, so an odd one is ignored like "v". */
+    const struct rill_bnode *ip = rill_bdict_get(ps->doc, root, "ip");
+    if (ip && ip->type == RILL_BSTR && (ip->slen == 6 || ip->slen == 18)) {
+        m->ip_len = (uint8_t)(ip->slen - 2);
+        memcpy(m->ip, ip->s, m->ip_len);
+        m->ip_port = (uint16_t)(ip->s[m->ip_len] << 8 | ip->s[m->ip_len + 1]);
+        m->present |= RILL_KRPC_HAS_IP;
+    }
     return 0;
 }
 
@@ -419,6 +427,14 @@ int rill_krpc_build(const struct rill_krpc_msg *m, struct rill_buf *out)
     if (m->ro) {
         rill_benc_key(&e, "ro");
         rill_benc_int(&e, 1);
+    }
+    if ((m->present & RILL_KRPC_HAS_IP) && (m->ip_len == 4 || m->ip_len == 16)) {
+        uint8_t c[18];
+        memcpy(c, m->ip, m->ip_len);
+        c[m->ip_len] = (uint8_t)(m->ip_port >> 8);
+        c[m->ip_len + 1] = (uint8_t)m->ip_port;
+        rill_benc_key(&e, "ip");
+        rill_benc_str(&e, c, m->ip_len + 2u);
     }
     if (m->type == RILL_KRPC_QUERY) {
         rill_benc_key(&e, "q");

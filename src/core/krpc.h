@@ -56,6 +56,7 @@ enum rill_krpc_errcode {
 #define RILL_KRPC_HAS_VALUES 0x04u
 #define RILL_KRPC_HAS_TOKEN 0x08u
 #define RILL_KRPC_HAS_V 0x10u
+#define RILL_KRPC_HAS_IP 0x20u   /* BEP 42 "ip": the address the sender saw us at */
 
 /* Bits of rill_krpc_msg.want (BEP 32 "want" list of find_node/get_peers). */
 #define RILL_KRPC_WANT_N4 0x01u
@@ -84,6 +85,11 @@ struct rill_krpc_msg {
     bool ro;          /* "ro": 1 at top level (BEP 43) */
     uint8_t v[RILL_KRPC_V_MAX];
     uint8_t v_len;
+    /* BEP 42: top-level "ip", our address as the sender saw it (compact:
+     * 4 or 16 address bytes and a port); an odd length is ignored. */
+    uint8_t ip[16];
+    uint8_t ip_len; /* 4 or 16 */
+    uint16_t ip_port;
 
     /* Queries ("a") and responses ("r"): the sender's node id. */
     uint8_t id[RILL_KRPC_ID_LEN];

@@ -89,6 +89,25 @@ static void test_bep5_ping(void **state)
     assert_builds(&m, r);
 }
 
+/* BEP 42: a response tells the querier the address it came from. */
+static void test_bep42_ip(void **state)
+{
+    (void)state;
+    static struct rill_krpc_msg m;
+    struct rill_error e;
+    const char *r = "d2:ip6:\x7f\x01\x02\x03\x1a\xe1" "1:rd2:id20:" ID_B "e1:t2:aa1:y1:re";
+    assert_int_equal(parse(r, &m, &e), 0);
+    assert_true(m.present & RILL_KRPC_HAS_IP);
+    assert_int_equal(m.ip_len, 4);
+    assert_memory_equal(m.ip, "\x7f\x01\x02\x03", 4);
+    assert_int_equal(m.ip_port, 6881);
+    assert_builds(&m, r);
+    /* An odd length is ignored, like an odd "v". */
+    const char *odd = "d2:ip5:abcde1:rd2:id20:" ID_B "e1:t2:aa1:y1:re";
+    assert_int_equal(parse(odd, &m, &e), 0);
+    assert_false(m.present & RILL_KRPC_HAS_IP);
+}
+
 static void test_bep5_get_peers_and_announce(void **state)
 {
     (void)state;
@@ -409,6 +428,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bep5_ping),
+        cmocka_unit_test(test_bep42_ip),
         cmocka_unit_test(test_bep5_get_peers_and_announce),
         cmocka_unit_test(test_bep5_find_node_and_error),
         cmocka_unit_test(test_round_trips),
