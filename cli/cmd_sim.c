@@ -3,7 +3,6 @@
  * machine runs for real. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "lab_cmd.h"
@@ -33,23 +32,16 @@ static void progress(void *ctx, double now_s, unsigned done, unsigned peers)
     fprintf(stderr, "sim: %8.1f s simulated  %u of %u complete\n", now_s, done, peers);
 }
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int run(void *ctx, const struct rill_lab_config *c, struct rill_lab_result *r,
                const char **why)
 {
     struct sim_ctx *s = ctx;
     struct rill_lab_sim_opts o = {.loopback = s->loopback,
                                   .progress = s->a->quiet ? NULL : progress};
-    double start = seconds_now();
+    uint64_t start = cli_now_ms();
     int rc = rill_lab_sim_run_opts(c, &o, r, NULL, why);
     if (rc == 0)
-        r->wall_s = seconds_now() - start;
+        r->wall_s = (double)(cli_now_ms() - start) / 1000.0;
     return rc;
 }
 

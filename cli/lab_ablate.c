@@ -4,9 +4,7 @@
  * keeps pieces available, so the seed sends each piece about once), the
  * time to a first piece (optimistic unchoke lets newcomers start), and
  * free-riders' download time against contributors' (tit-for-tat). */
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cli.h"
 #include "lab_cmd.h"
@@ -39,38 +37,14 @@ struct row {
     double d, ratio, mean, first_piece, riders, contributors, copies;
 };
 
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The numbers of one run; a time that never happened is negative. */
 static struct row measure(const struct rill_lab_result *r)
 {
-    unsigned n = r->config.peers, k = 0;
-    double *first = calloc(n, sizeof *first);
-    double sum[2] = {0, 0}, all = 0;
-    unsigned cnt[2] = {0, 0};
-    for (unsigned i = 0; i < n; i++) {
-        const struct rill_lab_peer *p = &r->peers[i];
-        if (first && p->first_piece_s >= 0)
-            first[k++] = p->first_piece_s - p->arrive_s;
-        if (p->done_s < 0)
-            continue;
-        sum[p->free_rider] += p->done_s - p->arrive_s;
-        cnt[p->free_rider]++;
-    }
-    all = cnt[0] + cnt[1] ? (sum[0] + sum[1]) / (cnt[0] + cnt[1]) : -1;
-    struct row row = {r->distribution_s, r->ratio, all, -1, cnt[1] ? sum[1] / cnt[1] : -1,
-                      cnt[0] ? sum[0] / cnt[0] : -1,
-                      (double)r->seed_uploaded / (double)r->config.file_size};
-    if (k) {
-        qsort(first, k, sizeof *first, by_value);
-        row.first_piece = first[k / 2];
-    }
-    free(first);
-    return row;
+    struct rill_lab_summary sm;
+    rill_lab_summarize(r, &sm);
+    return (struct row){r->distribution_s, r->ratio, sm.mean_all, sm.median_first_piece,
+                        sm.mean_free_riders, sm.mean_contributors,
+                        (double)r->seed_uploaded / (double)r->config.file_size};
 }
 
 static void cell(double v, int width)

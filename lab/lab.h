@@ -102,6 +102,20 @@ void rill_lab_plan(const struct rill_lab_config *c, struct rill_lab_peer *peers)
  * rate (a late peer cannot finish sooner). */
 double rill_lab_bound(const struct rill_lab_config *c, const struct rill_lab_peer *peers);
 
+/* The terms whose largest is that bound, in seconds, so a report can say
+ * which one sets it: the server's (F/u_s in p2p, N*F/u_s in client-server),
+ * the swarm's upload (N*F/(u_s + sum up_i); 0 in client-server), the
+ * slowest download (F/d_min) and the latest arrival plus its own F/d. */
+struct rill_lab_bound_terms {
+    double server, swarm, slowest, late;
+};
+void rill_lab_bound_terms(const struct rill_lab_config *c, const struct rill_lab_peer *peers,
+                          struct rill_lab_bound_terms *t);
+
+/* How long an engine lets an experiment run: c->time_limit_s, or by
+ * default 5 x the bound + 30 s. */
+double rill_lab_time_limit(const struct rill_lab_config *c, const struct rill_lab_peer *peers);
+
 /* Sets distribution_s, bound_s and ratio from the peers' results. */
 void rill_lab_finish(struct rill_lab_result *r);
 

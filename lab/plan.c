@@ -130,23 +130,36 @@ void rill_lab_plan(const struct rill_lab_config *c, struct rill_lab_peer *peers)
     plan_arrivals(c, &rng, peers);
 }
 
-double rill_lab_bound(const struct rill_lab_config *c, const struct rill_lab_peer *peers)
+void rill_lab_bound_terms(const struct rill_lab_config *c, const struct rill_lab_peer *peers,
+                          struct rill_lab_bound_terms *t)
 {
-    double f = (double)c->file_size, us = (double)c->seed_up, sum_up = us, late = 0;
-    double slowest = 0; /* F / d_min */
+    double f = (double)c->file_size, us = (double)c->seed_up, sum_up = us, n = c->peers;
+    *t = (struct rill_lab_bound_terms){0};
     for (unsigned i = 0; i < c->peers; i++) {
         const struct rill_lab_peer *p = &peers[i];
         sum_up += (double)p->up;
         double own = p->down ? f / (double)p->down : 0;
-        slowest = fmax(slowest, own);
-        late = fmax(late, p->arrive_s + own + p->away_s * (p->churn_at > 0));
+        t->slowest = fmax(t->slowest, own);
+        t->late = fmax(t->late, p->arrive_s + own + p->away_s * (p->churn_at > 0));
     }
-    double n = (double)c->peers, d;
-    if (c->mode == RILL_LAB_CLIENT_SERVER)
-        d = fmax(n * f / us, slowest);
-    else
-        d = fmax(fmax(f / us, slowest), n * f / sum_up);
-    return fmax(d, late);
+    if (c->mode == RILL_LAB_CLIENT_SERVER) {
+        t->server = n * f / us;
+    } else {
+        t->server = f / us;
+        t->swarm = n * f / sum_up;
+    }
+}
+
+double rill_lab_bound(const struct rill_lab_config *c, const struct rill_lab_peer *peers)
+{
+    struct rill_lab_bound_terms t;
+    rill_lab_bound_terms(c, peers, &t);
+    return fmax(fmax(t.server, t.swarm), fmax(t.slowest, t.late));
+}
+
+double rill_lab_time_limit(const struct rill_lab_config *c, const struct rill_lab_peer *peers)
+{
+    return c->time_limit_s > 0 ? c->time_limit_s : 5 * rill_lab_bound(c, peers) + 30;
 }
 
 void rill_lab_finish(struct rill_lab_result *r)

@@ -56,41 +56,53 @@ static void time_cell(struct rill_buf *b, double t)
 /* Which term of the bound is the largest, for the summary. */
 static const char *bound_term(const struct rill_lab_result *r)
 {
-    const struct rill_lab_config *c = &r->config;
-    double f = (double)c->file_size, up = (double)c->seed_up, dmin = 0, late = 0, n = c->peers;
-    for (unsigned i = 0; i < c->peers; i++) {
-        const struct rill_lab_peer *p = &r->peers[i];
-        double own = p->down ? f / (double)p->down : 0;
-        dmin = fmax(dmin, own);
-        late = fmax(late, p->arrive_s + own + p->away_s * (p->churn_at > 0));
-        up += (double)p->up;
-    }
-    double server = c->mode == RILL_LAB_CLIENT_SERVER ? n * f / (double)c->seed_up
-                                                      : f / (double)c->seed_up;
-    double swarm = c->mode == RILL_LAB_CLIENT_SERVER ? 0 : n * f / up;
-    if (late > fmax(fmax(server, swarm), dmin))
+    struct rill_lab_bound_terms t;
+    rill_lab_bound_terms(&r->config, r->peers, &t);
+    if (t.late > fmax(fmax(t.server, t.swarm), t.slowest))
         return "the latest arrival plus its own download time";
-    if (dmin >= fmax(server, swarm))
+    if (t.slowest >= fmax(t.server, t.swarm))
         return "F/d_min";
-    if (c->mode == RILL_LAB_CLIENT_SERVER)
+    if (r->config.mode == RILL_LAB_CLIENT_SERVER)
         return "N*F/u_s";
-    return swarm >= server ? "N*F/(u_s + sum u_i)" : "F/u_s";
+    return t.swarm >= t.server ? "N*F/(u_s + sum u_i)" : "F/u_s";
 }
 
-/* Mean completion time (from arrival) of the free-riders and of the rest. */
-static void rider_means(const struct rill_lab_result *r, double *riders, double *others)
+static int by_value(const void *a, const void *b)
 {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double mean(double sum, unsigned n)
+{
+    return n ? sum / n : -1;
+}
+
+void rill_lab_summarize(const struct rill_lab_result *r, struct rill_lab_summary *out)
+{
+    unsigned n = r->config.peers, k = 0, cnt[2] = {0, 0};
     double sum[2] = {0, 0};
-    unsigned cnt[2] = {0, 0};
-    for (unsigned i = 0; i < r->config.peers; i++) {
+    double *first = calloc(n ? n : 1, sizeof *first);
+    for (unsigned i = 0; i < n; i++) {
         const struct rill_lab_peer *p = &r->peers[i];
+        if (first && p->first_piece_s >= 0)
+            first[k++] = p->first_piece_s - p->arrive_s;
         if (p->done_s < 0)
             continue;
         sum[p->free_rider] += p->done_s - p->arrive_s;
         cnt[p->free_rider]++;
     }
-    *others = cnt[0] ? sum[0] / cnt[0] : -1;
-    *riders = cnt[1] ? sum[1] / cnt[1] : -1;
+    *out = (struct rill_lab_summary){
+        .mean_all = mean(sum[0] + sum[1], cnt[0] + cnt[1]),
+        .mean_contributors = mean(sum[0], cnt[0]),
+        .mean_free_riders = mean(sum[1], cnt[1]),
+        .median_first_piece = -1,
+    };
+    if (k) {
+        qsort(first, k, sizeof *first, by_value);
+        out->median_first_piece = first[k / 2];
+    }
+    free(first);
 }
 
 static void summary(struct rill_buf *b, const struct rill_lab_result *r)
@@ -107,11 +119,11 @@ static void summary(struct rill_buf *b, const struct rill_lab_result *r)
     rill_buf_appendf(b, "seed uploaded      %s (%.2f copies of the file)\n",
                      size_text((double)r->seed_uploaded, s),
                      (double)r->seed_uploaded / (double)r->config.file_size);
-    double riders, others;
-    rider_means(r, &riders, &others);
-    if (riders >= 0 && others >= 0)
+    struct rill_lab_summary sm;
+    rill_lab_summarize(r, &sm);
+    if (sm.mean_free_riders >= 0 && sm.mean_contributors >= 0)
         rill_buf_appendf(b, "mean download time %.2f s for contributors, %.2f s for free-riders\n",
-                         others, riders);
+                         sm.mean_contributors, sm.mean_free_riders);
 }
 
 int rill_lab_report_text(struct rill_buf *b, const struct rill_lab_result *r)
@@ -197,11 +209,6 @@ int rill_lab_report_csv(struct rill_buf *b, const struct rill_lab_result *r)
     return b->failed ? RILL_ENOMEM : 0;
 }
 
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int rill_lab_report_cdf_svg(struct rill_buf *b, const struct rill_lab_result *r)
 {

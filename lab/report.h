@@ -35,6 +35,15 @@ int rill_lab_report_sweep_svg(struct rill_buf *b, const struct rill_lab_config *
 int rill_lab_report_sweep_json(struct rill_buf *b, const struct rill_lab_config *c,
                                const struct rill_lab_sweep_point *pts, size_t n);
 
+/* What the summary and the ablation report say about a run: mean download
+ * times (completion minus arrival) of all, of contributors and of
+ * free-riders, and the median time to a first piece; negative where no
+ * leecher counts (or, for the median, when memory ran out). */
+struct rill_lab_summary {
+    double mean_all, mean_contributors, mean_free_riders, median_first_piece;
+};
+void rill_lab_summarize(const struct rill_lab_result *r, struct rill_lab_summary *s);
+
 /* Short names used in every output. */
 const char *rill_lab_mode_name(enum rill_lab_mode m);
 const char *rill_lab_arrival_name(enum rill_lab_arrival a);

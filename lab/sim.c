@@ -193,7 +193,7 @@ static void run_events(struct rill__sim *s, uint64_t now)
 
 static uint64_t time_limit_ms(const struct rill_lab_config *c, const struct rill_lab_peer *plan)
 {
-    double lim = c->time_limit_s > 0 ? c->time_limit_s : 5 * rill_lab_bound(c, plan) + 30;
+    double lim = rill_lab_time_limit(c, plan);
     lim *= 1000.0;
     return lim >= 9e15 ? (uint64_t)9e15 : (uint64_t)lim;
 }

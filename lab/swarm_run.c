@@ -454,7 +454,7 @@ int rill_lab_swarm_run(const struct rill_lab_config *c, const struct rill_lab_sw
     w.all[0] = &w.tracker;
     w.all[1] = &w.seed;
     rill_lab_plan(c, r->peers);
-    w.limit_s = c->time_limit_s > 0 ? c->time_limit_s : 5 * rill_lab_bound(c, r->peers) + 30;
+    w.limit_s = rill_lab_time_limit(c, r->peers);
     if (lab_workdir(w.dir, sizeof w.dir, o->workdir) != 0) {
         *why = "cannot make the work directory";
         w.o = &(struct rill_lab_swarm_opts){.keep = true}; /* nothing to remove */
