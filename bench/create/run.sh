@@ -25,13 +25,11 @@ need cmake
 need hyperfine
 need openssl
 
-echo "== building Release rill into $build"
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRILL_SANITIZE=OFF -DRILL_FUZZ=OFF \
-      -DRILL_TESTS=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target rill >/dev/null
-rill="$build/rill"
-
+. "$src/bench/lib.sh"
 mkdir -p "$dir"
+rill=$(bench_build_rill "$src" "$build" "$dir/build.log") ||
+  { echo "run.sh: build failed (see $dir/build.log)" >&2; exit 1; }
+
 data="$dir/create-1g.bin"
 bytes=$((size_mb * 1024 * 1024))
 if [ ! -f "$data" ] || [ "$(stat -c %s "$data")" -ne "$bytes" ]; then

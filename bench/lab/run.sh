@@ -23,15 +23,12 @@ runs=${RUNS:-1}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 PY=/usr/bin/python3
+. "$src/bench/lib.sh"
 rill=${RILL:-}
-if [ -z "$rill" ]; then
-  build=${BUILD_DIR:-$src/build/bench}
-  echo "== building Release rill into $build"
-  cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRILL_SANITIZE=OFF -DRILL_FUZZ=OFF \
-    -DRILL_TESTS=OFF >"$dir/build.log" 2>&1
-  cmake --build "$build" -j"$(nproc)" --target rill >>"$dir/build.log" 2>&1 ||
-    { echo "build failed: $dir/build.log" >&2; exit 1; }
-  rill=$build/rill
+if [ -z "$rill" ] &&
+   ! rill=$(bench_build_rill "$src" "${BUILD_DIR:-$src/build/bench}" "$dir/build.log"); then
+  echo "build failed: $dir/build.log" >&2
+  exit 1
 fi
 results=$dir/lab-results.jsonl
 : >"$results"

@@ -43,17 +43,11 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
 # ---------------------------------------------------------------- rill build
+. "$src/bench/lib.sh"
 rill=${RILL:-}
-if [ -z "$rill" ]; then
-  echo "== building Release rill into $build"
-  if cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRILL_SANITIZE=OFF \
-       -DRILL_FUZZ=OFF -DRILL_TESTS=OFF >"$dir/build.log" 2>&1 &&
-     cmake --build "$build" -j"$(nproc)" --target rill >>"$dir/build.log" 2>&1; then
-    rill=$build/rill
-  else
-    echo "   build failed (see $dir/build.log); the rill row is skipped"
-    rill=/nonexistent/rill
-  fi
+if [ -z "$rill" ] && ! rill=$(bench_build_rill "$src" "$build" "$dir/build.log"); then
+  echo "   build failed (see $dir/build.log); the rill row is skipped"
+  rill=/nonexistent/rill
 fi
 
 # The harness: WORK (under DIR), spawn, the client helpers.
