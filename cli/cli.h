@@ -42,6 +42,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "Try 'rill CMD --help'." on stderr and returns CLI_EXIT_USAGE;
  * `cmd` may be NULL for the top level. */
 int cli_usage_hint(const char *cmd);
+/* "rill: CMD: invalid OPT 'VAL': WHY" and the usage hint; returns
+ * CLI_EXIT_USAGE. */
+int cli_bad_value(const char *cmd, const char *opt, const char *val, const char *why);
 /* The exit status that fits a librill error code. */
 int cli_exit_for(int err);
 /* Reports a librill failure about `what` (a file name or argument):

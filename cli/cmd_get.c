@@ -94,22 +94,15 @@ static const struct option options[] = {
 
 /* ---------------------------------------------------------------- options */
 
-static int bad_value(const struct cli_xfer_args *a, const char *opt, const char *val,
-                     const char *why)
-{
-    cli_error("%s: invalid %s '%s': %s", a->cmd, opt, val, why);
-    return cli_usage_hint(a->cmd);
-}
-
 /* A count of connections: 1 to 65535. */
 static int parse_count(const struct cli_xfer_args *a, const char *opt, const char *val,
                        uint64_t *out)
 {
     const char *why;
     if (cli_parse_uint(val, 65535, out, &why) != 0)
-        return bad_value(a, opt, val, why);
+        return cli_bad_value(a->cmd, opt, val, why);
     if (*out == 0)
-        return bad_value(a, opt, val, "must be at least 1");
+        return cli_bad_value(a->cmd, opt, val, "must be at least 1");
     return -1;
 }
 
@@ -118,7 +111,7 @@ static int parse_rate(const struct cli_xfer_args *a, const char *opt, const char
 {
     const char *why;
     if (cli_parse_size(val, out, &why) != 0)
-        return bad_value(a, opt, val, why);
+        return cli_bad_value(a->cmd, opt, val, why);
     return -1;
 }
 
@@ -128,14 +121,14 @@ static int parse_limit(struct cli_xfer_args *a, int c, const char *val)
     const char *why;
     if (c == OPT_RATIO) {
         if (cli_parse_ratio(val, MAX_RATIO, &a->ratio, &why) != 0)
-            return bad_value(a, "--ratio", val, why);
+            return cli_bad_value(a->cmd, "--ratio", val, why);
         if (a->ratio <= 0.0)
-            return bad_value(a, "--ratio", val, "must be more than 0");
+            return cli_bad_value(a->cmd, "--ratio", val, "must be more than 0");
     } else {
         if (cli_parse_duration(val, &a->seed_time_ms, &why) != 0)
-            return bad_value(a, "--seed-time", val, why);
+            return cli_bad_value(a->cmd, "--seed-time", val, why);
         if (a->seed_time_ms == 0)
-            return bad_value(a, "--seed-time", val, "must be more than 0");
+            return cli_bad_value(a->cmd, "--seed-time", val, "must be more than 0");
     }
     a->seed = true;
     return -1;
@@ -156,7 +149,7 @@ static int parse_word(struct cli_xfer_args *a, const char *opt, const char *val,
 {
     int i = word_index(val, names);
     if (i < 0)
-        return bad_value(a, opt, val, "not one of the choices in --help");
+        return cli_bad_value(a->cmd, opt, val, "not one of the choices in --help");
     *out = i;
     return -1;
 }
@@ -184,14 +177,14 @@ static int apply_option(struct cli_xfer_args *a, int c, const char *val, const c
     case OPT_RECHECK: a->recheck = true; return -1;
     case OPT_PEER:
         if (cli_check_peer(val, &why) != 0)
-            return bad_value(a, "--peer", val, why);
+            return cli_bad_value(a->cmd, "--peer", val, why);
         a->peers[a->peer_count++] = val;
         return -1;
     case OPT_NO_TRACKERS: a->no_trackers = true; return -1;
     case OPT_PORT:
         a->port_given = true;
         if (cli_parse_uint(val, 65535, &a->port, &why) != 0)
-            return bad_value(a, "--port", val, why);
+            return cli_bad_value(a->cmd, "--port", val, why);
         return -1;
     case OPT_BIND: a->bind = val; return -1;
     case OPT_MAX_UP: return parse_rate(a, "--max-up", val, &a->max_up);

@@ -81,12 +81,6 @@ static const struct option options[] = {
     {0, 0, 0, 0},
 };
 
-static int bad(const char *opt, const char *val, const char *why)
-{
-    cli_error("model: invalid %s '%s': %s", opt, val, why);
-    return cli_usage_hint("model");
-}
-
 /* A size or rate option into *dst; -1 on success, else the exit status.
  * Only the peers' rates may be 0. */
 static int rate_opt(const char *opt, const char *v, bool zero_ok, double *dst)
@@ -94,9 +88,9 @@ static int rate_opt(const char *opt, const char *v, bool zero_ok, double *dst)
     const char *why = NULL;
     uint64_t x;
     if (cli_parse_size(v, &x, &why) != 0)
-        return bad(opt, v, why);
+        return cli_bad_value("model", opt, v, why);
     if (x == 0 && !zero_ok)
-        return bad(opt, v, "must be more than 0");
+        return cli_bad_value("model", opt, v, "must be more than 0");
     *dst = (double)x;
     return -1;
 }
@@ -111,7 +105,7 @@ static int parse_one(struct model_args *a, int c, const char *v, const char **cl
     case 'U': return rate_opt("--peer-up", v, true, &a->m.classes[0].up);
     case 'D': return rate_opt("--peer-down", v, true, &a->m.classes[0].down);
     case 'C': *classes = v; return -1;
-    case 'N': return parse_peers(a, v, &why) ? bad("--peers", v, why) : -1;
+    case 'N': return parse_peers(a, v, &why) ? cli_bad_value("model", "--peers", v, why) : -1;
     case 'T': a->textbook = true; return -1;
     case 'j': a->json = true; return -1;
     case 'G': a->svg = v; return -1;
@@ -139,7 +133,7 @@ static int parse_args(struct model_args *a, int argc, char **argv)
         return cli_usage_hint("model");
     }
     if (classes && cli_parse_classes(classes, &a->m, &why) != 0)
-        return bad("--classes", classes, why);
+        return cli_bad_value("model", "--classes", classes, why);
     if (a->textbook) {
         /* F/u = 1 hour with u = 1 MiB/s; u_s = 10u; d_min = u_s. */
         double u = 1048576;

@@ -52,12 +52,6 @@ static const struct option options[] = {
     {0, 0, 0, 0},
 };
 
-static int bad_value(const char *opt, const char *val, const char *why)
-{
-    cli_error("tracker: invalid %s '%s': %s", opt, val, why);
-    return cli_usage_hint("tracker");
-}
-
 static int parse_one(struct tracker_args *a, int c, const char *val)
 {
     const char *why = NULL;
@@ -67,24 +61,24 @@ static int parse_one(struct tracker_args *a, int c, const char *val)
     case 'W': a->whitelist = val; return -1;
     case 'q': a->quiet = true; return -1;
     case 'I':
-        return cli_parse_duration(val, &a->interval_ms, &why) ? bad_value("--interval", val, why)
+        return cli_parse_duration(val, &a->interval_ms, &why) ? cli_bad_value("tracker", "--interval", val, why)
                                                                : -1;
     case 'M':
         return cli_parse_duration(val, &a->min_interval_ms, &why)
-                   ? bad_value("--min-interval", val, why)
+                   ? cli_bad_value("tracker", "--min-interval", val, why)
                    : -1;
     case 'G':
-        return cli_parse_duration(val, &a->grace_ms, &why) ? bad_value("--grace", val, why) : -1;
+        return cli_parse_duration(val, &a->grace_ms, &why) ? cli_bad_value("tracker", "--grace", val, why) : -1;
     case 'D':
-        return cli_parse_duration(val, &a->idle_ms, &why) ? bad_value("--idle-timeout", val, why)
+        return cli_parse_duration(val, &a->idle_ms, &why) ? cli_bad_value("tracker", "--idle-timeout", val, why)
                                                            : -1;
     case 'T':
         return cli_parse_uint(val, UINT32_MAX, &a->max_torrents, &why)
-                   ? bad_value("--max-torrents", val, why)
+                   ? cli_bad_value("tracker", "--max-torrents", val, why)
                    : -1;
     case 'P':
         return cli_parse_uint(val, UINT32_MAX, &a->max_peers, &why)
-                   ? bad_value("--max-peers", val, why)
+                   ? cli_bad_value("tracker", "--max-peers", val, why)
                    : -1;
     case 'h':
         fputs(usage_text, stdout);

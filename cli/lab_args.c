@@ -67,12 +67,6 @@ static const struct option options[] = {
     {"help", no_argument, NULL, 'h'},                 {0, 0, 0, 0},
 };
 
-static int bad(const struct cli_lab_args *a, const char *opt, const char *val, const char *why)
-{
-    cli_error("%s: invalid %s '%s': %s", a->cmd, opt, val, why);
-    return cli_usage_hint(a->cmd);
-}
-
 static int word(const struct cli_lab_args *a, const char *opt, const char *v,
                 const char *const *names, size_t n, unsigned *out)
 {
@@ -81,20 +75,20 @@ static int word(const struct cli_lab_args *a, const char *opt, const char *v,
             *out = (unsigned)i;
             return -1;
         }
-    return bad(a, opt, v, "not one of the choices in --help");
+    return cli_bad_value(a->cmd, opt, v, "not one of the choices in --help");
 }
 
 static int size_opt(const struct cli_lab_args *a, const char *opt, const char *v, uint64_t *out)
 {
     const char *why = NULL;
-    return cli_parse_size(v, out, &why) ? bad(a, opt, v, why) : -1;
+    return cli_parse_size(v, out, &why) ? cli_bad_value(a->cmd, opt, v, why) : -1;
 }
 
 /* Seconds as a plain decimal ("1", "0.5"). */
 static int seconds_opt(const struct cli_lab_args *a, const char *opt, const char *v, double *out)
 {
     const char *why = NULL;
-    return cli_parse_ratio(v, 86400, out, &why) ? bad(a, opt, v, why) : -1;
+    return cli_parse_ratio(v, 86400, out, &why) ? cli_bad_value(a->cmd, opt, v, why) : -1;
 }
 
 /* A share: "0.25" or "25%". */
@@ -109,7 +103,7 @@ static int share_opt(const struct cli_lab_args *a, const char *opt, const char *
     }
     const char *why = NULL;
     if (cli_parse_ratio(percent ? buf : v, percent ? 100 : 1, out, &why))
-        return bad(a, opt, v, why);
+        return cli_bad_value(a->cmd, opt, v, why);
     if (percent)
         *out /= 100;
     return -1;
@@ -119,7 +113,7 @@ static int count_opt(const struct cli_lab_args *a, const char *opt, const char *
                      uint64_t *out)
 {
     const char *why = NULL;
-    return cli_parse_uint(v, max, out, &why) ? bad(a, opt, v, why) : -1;
+    return cli_parse_uint(v, max, out, &why) ? cli_bad_value(a->cmd, opt, v, why) : -1;
 }
 
 static int sweep_opt(struct cli_lab_args *a, const char *v)
@@ -131,11 +125,11 @@ static int sweep_opt(struct cli_lab_args *a, const char *v)
         unsigned long n = strtoul(p, &end, 10);
         if (end == p || n == 0 || n > 1000000 || (*end && *end != ',') ||
             a->nsweep == CLI_LAB_MAX_SWEEP)
-            return bad(a, "--sweep", v, "a list of 1 to 32 swarm sizes, like 2,4,8,16");
+            return cli_bad_value(a->cmd, "--sweep", v, "a list of 1 to 32 swarm sizes, like 2,4,8,16");
         a->sweep[a->nsweep++] = (unsigned)n;
         p = *end ? end + 1 : end;
     }
-    return a->nsweep ? -1 : bad(a, "--sweep", v, "no sizes");
+    return a->nsweep ? -1 : cli_bad_value(a->cmd, "--sweep", v, "no sizes");
 }
 
 static const char *const mode_names[] = {"p2p", "client-server"};
@@ -232,7 +226,7 @@ int cli_lab_parse(struct cli_lab_args *a, const char *cmd, const char *usage, in
         return cli_usage_hint(cmd);
     }
     if (classes && cli_parse_classes(classes, &a->c.classes, &why) != 0)
-        return bad(a, "--classes", classes, why);
+        return cli_bad_value(a->cmd, "--classes", classes, why);
     if (rill_lab_config_check(&a->c, &why) != 0) {
         cli_error("%s: %s", cmd, why);
         return cli_usage_hint(cmd);

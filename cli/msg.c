@@ -15,6 +15,12 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
+int cli_bad_value(const char *cmd, const char *opt, const char *val, const char *why)
+{
+    cli_error("%s: invalid %s '%s': %s", cmd, opt, val, why);
+    return cli_usage_hint(cmd);
+}
+
 int cli_usage_hint(const char *cmd)
 {
     if (cmd)
