@@ -7,17 +7,20 @@
 #include "core/krpc.h"
 #include "util/util.h"
 
-/* A KRPC message is a flat dictionary with one nested dictionary or list;
- * 512 values hold 100 values plus both node strings with room to spare,
- * and bound what a hostile datagram costs. */
+/* A KRPC message is a flat dictionary with one nested dictionary or list,
+ * plus a BEP 44 item of any shape; 1024 values hold 100 values plus both
+ * node strings, or a 1000-byte item of empty strings and lists, and bound
+ * what a hostile datagram costs. */
 #define MAX_DEPTH 8
-#define MAX_NODES 512
+#define MAX_NODES 1024
 
 static const char *const METHODS[] = {
     [RILL_KRPC_PING] = "ping",
     [RILL_KRPC_FIND_NODE] = "find_node",
     [RILL_KRPC_GET_PEERS] = "get_peers",
     [RILL_KRPC_ANNOUNCE_PEER] = "announce_peer",
+    [RILL_KRPC_GET] = "get",
+    [RILL_KRPC_PUT] = "put",
 };
 
 const char *rill_krpc_method_name(int method)
@@ -28,7 +31,7 @@ const char *rill_krpc_method_name(int method)
 /* The key that carries the 20-byte target of a method. */
 static const char *target_key(int method)
 {
-    return method == RILL_KRPC_FIND_NODE ? "target" : "info_hash";
+    return method == RILL_KRPC_FIND_NODE || method == RILL_KRPC_GET ? "target" : "info_hash";
 }
 
 static uint16_t get_be16(const uint8_t *p)
@@ -155,6 +158,56 @@ static int get_want(struct parser *ps, const struct rill_bnode *args)
     return 0;
 }
 
+/* An optional integer of any int64 value: sets `bit` in present when there. */
+static int get_opt_int(struct parser *ps, const struct rill_bnode *dict, const char *key,
+                       uint32_t bit, int64_t *out)
+{
+    const struct rill_bnode *v = rill_bdict_get(ps->doc, dict, key);
+    if (!v)
+        return 0;
+    if (v->type != RILL_BINT)
+        return rill__fail(ps->err, RILL_ESYNTAX, v->start, "\"%s\" is not an integer", key);
+    *out = v->i;
+    ps->m->present |= bit;
+    return 0;
+}
+
+/* A BEP 44 item "v": any value, kept as its raw bytes. It must be canonical
+ * on its own (the message around it may have unsorted keys), since its
+ * bytes are signed and are copied verbatim into what rill builds. */
+static int get_item(struct parser *ps, const struct rill_bnode *v)
+{
+    struct rill_krpc_msg *m = ps->m;
+    size_t n = v->end - v->start;
+    if (n > RILL_KRPC_ITEM_BUF)
+        return rill__fail(ps->err, RILL_ELIMIT, v->start, "\"v\" of %zu bytes is over %d", n,
+                          RILL_KRPC_ITEM_BUF);
+    struct rill_bdoc doc;
+    struct rill_blimits lim = {.max_depth = MAX_DEPTH, .max_nodes = MAX_NODES};
+    if (rill_bdecode(&doc, ps->doc->input + v->start, n, &lim, NULL) != 0)
+        return rill__fail(ps->err, RILL_ESYNTAX, v->start, "\"v\" is not canonical bencode");
+    rill_bdoc_free(&doc);
+    memcpy(m->item, ps->doc->input + v->start, n);
+    m->item_len = (uint16_t)n;
+    m->present |= RILL_KRPC_HAS_ITEM;
+    return 0;
+}
+
+/* "k" and "sig": both or neither. */
+static int get_key(struct parser *ps, const struct rill_bnode *dict)
+{
+    const struct rill_bnode *k = rill_bdict_get(ps->doc, dict, "k");
+    const struct rill_bnode *sig = rill_bdict_get(ps->doc, dict, "sig");
+    if (!k && !sig)
+        return 0;
+    int rc = get_fixed(ps, dict, "k", ps->m->k, RILL_KRPC_KEY_LEN);
+    if (!rc)
+        rc = get_fixed(ps, dict, "sig", ps->m->sig, RILL_KRPC_SIG_LEN);
+    if (!rc)
+        ps->m->present |= RILL_KRPC_HAS_KEY;
+    return rc;
+}
+
 static int get_dict(struct parser *ps, const struct rill_bnode *root, const char *key,
                     const struct rill_bnode **out)
 {
@@ -186,6 +239,36 @@ static int parse_announce(struct parser *ps, const struct rill_bnode *a)
     return 0;
 }
 
+/* BEP 44 put: token and v always; k, sig and seq for a mutable item, which
+ * may add salt and cas. */
+static int parse_put(struct parser *ps, const struct rill_bnode *a)
+{
+    struct rill_krpc_msg *m = ps->m;
+    const struct rill_bnode *tok = rill_bdict_get(ps->doc, a, "token");
+    const struct rill_bnode *v = rill_bdict_get(ps->doc, a, "v");
+    if (!tok || !v)
+        return rill__fail(ps->err, RILL_ESYNTAX, a->start, "put without \"%s\"",
+                          tok ? "v" : "token");
+    int rc = get_bytes(ps, tok, "token", m->token, &m->token_len, RILL_KRPC_TOKEN_MAX);
+    if (!rc)
+        rc = get_item(ps, v);
+    if (!rc)
+        rc = get_key(ps, a);
+    if (rc || !(m->present & RILL_KRPC_HAS_KEY))
+        return rc;
+    rc = get_opt_int(ps, a, "seq", RILL_KRPC_HAS_SEQ, &m->seq);
+    if (!rc)
+        rc = get_opt_int(ps, a, "cas", RILL_KRPC_HAS_CAS, &m->cas);
+    if (!rc && !(m->present & RILL_KRPC_HAS_SEQ))
+        rc = rill__fail(ps->err, RILL_ESYNTAX, a->start, "a mutable put without \"seq\"");
+    const struct rill_bnode *salt = rill_bdict_get(ps->doc, a, "salt");
+    if (!rc && salt) {
+        rc = get_bytes(ps, salt, "salt", m->salt, &m->salt_len, RILL_KRPC_SALT_BUF);
+        m->present |= RILL_KRPC_HAS_SALT;
+    }
+    return rc;
+}
+
 static int parse_query(struct parser *ps, const struct rill_bnode *root)
 {
     struct rill_krpc_msg *m = ps->m;
@@ -201,11 +284,15 @@ static int parse_query(struct parser *ps, const struct rill_bnode *root)
         rc = get_fixed(ps, a, "id", m->id, RILL_KRPC_ID_LEN);
     if (rc || m->method == RILL_KRPC_UNKNOWN || m->method == RILL_KRPC_PING)
         return rc;
+    if (m->method == RILL_KRPC_PUT)
+        return parse_put(ps, a);
     rc = get_fixed(ps, a, target_key(m->method), m->target, RILL_KRPC_ID_LEN);
     if (!rc && m->method != RILL_KRPC_ANNOUNCE_PEER)
         rc = get_want(ps, a);
     if (!rc && m->method == RILL_KRPC_ANNOUNCE_PEER)
         rc = parse_announce(ps, a);
+    if (!rc && m->method == RILL_KRPC_GET)
+        rc = get_opt_int(ps, a, "seq", RILL_KRPC_HAS_SEQ, &m->seq);
     return rc;
 }
 
@@ -232,6 +319,13 @@ static int parse_response(struct parser *ps, const struct rill_bnode *root)
         m->present |= RILL_KRPC_HAS_TOKEN;
         rc = get_bytes(ps, v, "token", m->token, &m->token_len, RILL_KRPC_TOKEN_MAX);
     }
+    /* BEP 44 get: whatever of the item the node had. */
+    if (!rc && (v = rill_bdict_get(ps->doc, r, "v")))
+        rc = get_item(ps, v);
+    if (!rc)
+        rc = get_key(ps, r);
+    if (!rc)
+        rc = get_opt_int(ps, r, "seq", RILL_KRPC_HAS_SEQ, &m->seq);
     return rc;
 }
 
@@ -348,12 +442,54 @@ static void put_values(struct rill_benc *e, const struct rill_krpc_msg *m)
     rill_benc_end(e);
 }
 
+/* The BEP 44 keys a put query and a get response share, by their bits. */
+static void put_item(struct rill_benc *e, const struct rill_krpc_msg *m)
+{
+    if (m->present & RILL_KRPC_HAS_KEY) {
+        rill_benc_key(e, "k");
+        rill_benc_str(e, m->k, RILL_KRPC_KEY_LEN);
+        rill_benc_key(e, "sig");
+        rill_benc_str(e, m->sig, RILL_KRPC_SIG_LEN);
+    }
+    if (m->present & RILL_KRPC_HAS_SEQ) {
+        rill_benc_key(e, "seq");
+        rill_benc_int(e, m->seq);
+    }
+    if (m->present & RILL_KRPC_HAS_ITEM) {
+        rill_benc_key(e, "v");
+        rill_benc_raw(e, m->item, m->item_len);
+    }
+}
+
+static void put_put_args(struct rill_benc *e, const struct rill_krpc_msg *m)
+{
+    rill_benc_key(e, "token");
+    rill_benc_str(e, m->token, m->token_len);
+    put_item(e, m);
+    if (m->present & RILL_KRPC_HAS_SALT) {
+        rill_benc_key(e, "salt");
+        rill_benc_str(e, m->salt, m->salt_len);
+    }
+    if (m->present & RILL_KRPC_HAS_CAS) {
+        rill_benc_key(e, "cas");
+        rill_benc_int(e, m->cas);
+    }
+}
+
 static void put_query_args(struct rill_benc *e, const struct rill_krpc_msg *m)
 {
     rill_benc_key(e, "id");
     rill_benc_str(e, m->id, RILL_KRPC_ID_LEN);
     if (m->method == RILL_KRPC_PING)
         return;
+    if (m->method == RILL_KRPC_PUT) {
+        put_put_args(e, m);
+        return;
+    }
+    if (m->method == RILL_KRPC_GET && (m->present & RILL_KRPC_HAS_SEQ)) {
+        rill_benc_key(e, "seq");
+        rill_benc_int(e, m->seq);
+    }
     rill_benc_key(e, target_key(m->method));
     rill_benc_str(e, m->target, RILL_KRPC_ID_LEN);
     if (m->method == RILL_KRPC_ANNOUNCE_PEER) {
@@ -390,6 +526,7 @@ static void put_response(struct rill_benc *e, const struct rill_krpc_msg *m)
         rill_benc_key(e, "token");
         rill_benc_str(e, m->token, m->token_len);
     }
+    put_item(e, m);
 }
 
 /* What rill_krpc_build refuses: anything it could not parse back. */
@@ -404,6 +541,17 @@ static bool buildable(const struct rill_krpc_msg *m)
     for (size_t i = 0; i < m->n_values; i++)
         if (m->values[i].addr_len != 4 && m->values[i].addr_len != 16)
             return false;
+    if (m->item_len > RILL_KRPC_ITEM_BUF)
+        return false;
+    if (m->type == RILL_KRPC_QUERY && m->method == RILL_KRPC_PUT) {
+        /* What parse_put requires, and no keys it would ignore. */
+        uint32_t p = m->present;
+        if (!(p & RILL_KRPC_HAS_ITEM))
+            return false;
+        if (p & RILL_KRPC_HAS_KEY)
+            return (p & RILL_KRPC_HAS_SEQ) != 0;
+        return !(p & (RILL_KRPC_HAS_SEQ | RILL_KRPC_HAS_SALT | RILL_KRPC_HAS_CAS));
+    }
     if (m->type == RILL_KRPC_QUERY)
         return rill_krpc_method_name(m->method) != NULL;
     return m->type == RILL_KRPC_RESPONSE || m->type == RILL_KRPC_ERROR;
@@ -498,6 +646,11 @@ static const char *standard_text(int64_t code)
     case RILL_KRPC_E_SERVER: return "Server Error";
     case RILL_KRPC_E_PROTOCOL: return "Protocol Error";
     case RILL_KRPC_E_METHOD: return "Method Unknown";
+    case RILL_KRPC_E_TOO_BIG: return "Message (v field) too big.";
+    case RILL_KRPC_E_BAD_SIG: return "Invalid signature";
+    case RILL_KRPC_E_SALT_BIG: return "Salt (salt field) too big.";
+    case RILL_KRPC_E_CAS: return "The CAS hash mismatched, re-read value and try again.";
+    case RILL_KRPC_E_SEQ: return "Sequence number less than current.";
     default: return "Error";
     }
 }

@@ -1,5 +1,6 @@
 /* KRPC: the bencoded messages of the Mainline DHT (BEP 5), with IPv6 nodes
- * (BEP 32), the "want" key (BEP 32) and the read-only flag (BEP 43).
+ * (BEP 32), the "want" key (BEP 32), the read-only flag (BEP 43) and the
+ * get/put of arbitrary data (BEP 44).
  *
  * A pure codec: rill_krpc_parse() turns one datagram into a
  * struct rill_krpc_msg and rill_krpc_build() writes one back. The struct is
@@ -24,6 +25,15 @@
 #define RILL_KRPC_VALUES_MAX 100 /* more values are dropped (truncated set) */
 #define RILL_KRPC_NODE4_LEN 26   /* compact node: id, IPv4, port */
 #define RILL_KRPC_NODE6_LEN 38   /* compact node: id, IPv6, port */
+/* BEP 44. An item's "v" may be 1000 bytes and a salt 64, but the codec keeps
+ * longer ones up to these buffers, so that the node can answer a put with
+ * error 205 or 207 as the BEP asks (src/core/dht_item.h judges the sizes);
+ * past the buffers (a datagram rill reads is at most 1500 bytes anyway) the
+ * message is refused with RILL_ELIMIT. */
+#define RILL_KRPC_ITEM_BUF 1500
+#define RILL_KRPC_SALT_BUF 255
+#define RILL_KRPC_KEY_LEN 32 /* ed25519 public key "k" */
+#define RILL_KRPC_SIG_LEN 64 /* ed25519 signature "sig" */
 
 enum rill_krpc_type {
     RILL_KRPC_QUERY = 'q',
@@ -39,24 +49,37 @@ enum rill_krpc_method {
     RILL_KRPC_FIND_NODE,
     RILL_KRPC_GET_PEERS,
     RILL_KRPC_ANNOUNCE_PEER,
+    RILL_KRPC_GET, /* BEP 44 */
+    RILL_KRPC_PUT, /* BEP 44 */
 };
 
-/* BEP 5 error codes. */
+/* BEP 5 and BEP 44 error codes. */
 enum rill_krpc_errcode {
     RILL_KRPC_E_GENERIC = 201,
     RILL_KRPC_E_SERVER = 202,
     RILL_KRPC_E_PROTOCOL = 203,
     RILL_KRPC_E_METHOD = 204,
+    RILL_KRPC_E_TOO_BIG = 205,  /* "v" over 1000 bytes */
+    RILL_KRPC_E_BAD_SIG = 206,  /* invalid signature */
+    RILL_KRPC_E_SALT_BIG = 207, /* "salt" over 64 bytes */
+    RILL_KRPC_E_CAS = 301,      /* "cas" is not the stored seq */
+    RILL_KRPC_E_SEQ = 302,      /* "seq" less than the stored one */
 };
 
 /* Bits of rill_krpc_msg.present: optional keys of a response that were
- * there (an empty "nodes" string differs from no "nodes"), and "v". */
+ * there (an empty "nodes" string differs from no "nodes"), "v", and the
+ * BEP 44 keys of get/put queries and get responses. */
 #define RILL_KRPC_HAS_NODES 0x01u
 #define RILL_KRPC_HAS_NODES6 0x02u
 #define RILL_KRPC_HAS_VALUES 0x04u
 #define RILL_KRPC_HAS_TOKEN 0x08u
 #define RILL_KRPC_HAS_V 0x10u
-#define RILL_KRPC_HAS_IP 0x20u   /* BEP 42 "ip": the address the sender saw us at */
+#define RILL_KRPC_HAS_IP 0x20u    /* BEP 42 "ip": the address the sender saw us at */
+#define RILL_KRPC_HAS_SEQ 0x40u   /* "seq": get query, get response, mutable put */
+#define RILL_KRPC_HAS_ITEM 0x80u  /* the item's "v": get response, put (always) */
+#define RILL_KRPC_HAS_KEY 0x100u  /* "k" and "sig", always together */
+#define RILL_KRPC_HAS_SALT 0x200u /* "salt" of a mutable put */
+#define RILL_KRPC_HAS_CAS 0x400u  /* "cas" of a mutable put */
 
 /* Bits of rill_krpc_msg.want (BEP 32 "want" list of find_node/get_peers). */
 #define RILL_KRPC_WANT_N4 0x01u
@@ -110,6 +133,22 @@ struct rill_krpc_msg {
     struct rill_krpc_node nodes6[RILL_KRPC_NODES_MAX];
     struct rill_krpc_peer values[RILL_KRPC_VALUES_MAX];
 
+    /* BEP 44. A get query has "target" above and maybe "seq". A put query
+     * has "token" above and the item's "v"; a mutable put (HAS_KEY) also
+     * "k", "sig" and "seq" (required) and maybe "salt" and "cas" (salt, seq
+     * and cas of an immutable put are ignored). A get response may carry
+     * any of "v", "k"+"sig", "seq" besides token and nodes. `item` is the
+     * value exactly as bencoded on the wire (one well-formed, canonical
+     * value), inserted verbatim when building. */
+    int64_t seq;
+    int64_t cas;
+    uint8_t k[RILL_KRPC_KEY_LEN];
+    uint8_t sig[RILL_KRPC_SIG_LEN];
+    uint8_t salt[RILL_KRPC_SALT_BUF];
+    uint8_t salt_len;
+    uint16_t item_len;
+    uint8_t item[RILL_KRPC_ITEM_BUF];
+
     /* Errors: the code and the message (NUL-terminated, may hold any byte
      * before err_msg_len). */
     int64_t err_code;
@@ -120,9 +159,11 @@ struct rill_krpc_msg {
 /* Parses one KRPC datagram p[0..len) into *m (overwritten). Unknown keys are
  * ignored and dictionary keys may be unsorted; required keys of the wrong
  * type or length (an id that is not 20 bytes, "nodes" that is not a multiple
- * of 26, a value of neither 6 nor 18 bytes, a port outside 0..65535) give
- * RILL_ESYNTAX, an over-long transaction id or token RILL_ELIMIT, broken
- * bencode the decoder's error. On error *m is zeroed and `err` (may be NULL)
+ * of 26, a value of neither 6 nor 18 bytes, a port outside 0..65535, a "k"
+ * that is not 32 bytes or "k" without "sig", an item "v" that is not
+ * canonical bencode) give RILL_ESYNTAX, an over-long transaction id, token,
+ * item or salt (past the buffers) RILL_ELIMIT, broken bencode the decoder's
+ * error. On error *m is zeroed and `err` (may be NULL)
  * says what and where. Allocates only the bounded bencode node array, freed
  * before returning. */
 int rill_krpc_parse(const uint8_t *p, size_t len, struct rill_krpc_msg *m, struct rill_error *err);
@@ -130,8 +171,10 @@ int rill_krpc_parse(const uint8_t *p, size_t len, struct rill_krpc_msg *m, struc
 /* Appends the canonical bencoding of *m to `out` (keys sorted). A query
  * writes its method's arguments (and "want" if set); a response writes "id"
  * and each optional key whose RILL_KRPC_HAS_* bit is set; an error writes
- * [err_code, err_msg]. Returns RILL_EINVAL for a message that cannot be sent
- * (unknown method or type, counts past the caps, a value of a bad length),
+ * [err_code, err_msg]. The item's "v" is copied verbatim. Returns
+ * RILL_EINVAL for a message that cannot be sent (unknown method or type,
+ * counts past the caps, a value of a bad length, a put without "v" or a
+ * mutable one without "seq", an item that is not one bencoded value),
  * RILL_ENOMEM when `out` reached its cap; `out` may then hold a partial
  * message and should be discarded. */
 int rill_krpc_build(const struct rill_krpc_msg *m, struct rill_buf *out);
