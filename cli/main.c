@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"info", cli_cmd_info, "show what a .torrent or magnet link holds"},
     {"verify", cli_cmd_verify, "check downloaded data against a .torrent"},
     {"tracker", cli_cmd_tracker, "run an HTTP and UDP tracker"},
+    {"dht", cli_cmd_dht, "run a Mainline DHT node, or ask the DHT for a torrent's peers"},
     {"model", cli_cmd_model, "distribution-time bounds, client-server against P2P"},
     {"swarm", cli_cmd_swarm, "run a swarm of rill processes on loopback against the bound"},
     {"sim", cli_cmd_sim, "simulate a swarm (10,000 peers and more) with rill's own cores"},

@@ -571,6 +571,155 @@ int rill_tracker_server_reload(struct rill_tracker_server *t, struct rill_error 
 void rill_tracker_server_stats(const struct rill_tracker_server *t,
                                struct rill_tracker_server_stats *st);
 
+/* ---------------------------------------------------------------- DHT node */
+
+/* A Mainline DHT node (BEP 5, BEP 32, BEP 42, BEP 43) on the caller's event
+ * base: one UDP socket per address family. It answers ping, find_node,
+ * get_peers and announce_peer ("nodes" and "nodes6" as the querier wants),
+ * limits queries per source address, routes only to nodes whose ids pass
+ * BEP 42 (local addresses exempt), pings questionable nodes, refreshes
+ * buckets idle for 15 minutes, and runs iterative lookups (3 queries in
+ * flight) in every family it has. `rill dht` is a client of this API. */
+struct rill_dht;
+
+/* A peer's address: 4 or 16 bytes and a port (host order). */
+struct rill_peer_addr {
+    uint8_t addr[16];
+    uint8_t addr_len;
+    uint16_t port;
+};
+
+struct rill_dht_opts {
+    /* "IPv4:PORT" and "[IPv6]:PORT" to bind (port 0: any); NULL for no
+     * socket of that family; at least one. */
+    const char *bind4, *bind6;
+    /* 20 bytes, or NULL: the state file's id, else a random one. */
+    const uint8_t *node_id;
+    /* 0: seeded from OpenSSL's generator (use 0 outside tests). */
+    uint64_t rng_seed;
+    /* A file with our id and the nodes that answered us: read at start
+     * (its nodes are queried at once; a missing file is fine), rewritten
+     * every 10 minutes, by rill_dht_save() and by rill_dht_free(). */
+    const char *state_path;
+    /* Queries answered per second per source address, after a burst;
+     * 0: 20 and 100. */
+    uint32_t query_rate, query_burst;
+};
+
+struct rill_dht_stats {
+    size_t nodes[2], buckets[2]; /* routing tables: [0] IPv4, [1] IPv6 */
+    size_t hashes, store_bytes;  /* info-hashes with announced peers; memory they take */
+    size_t items;                /* BEP 44 items we keep for others */
+    uint64_t queries_in, queries_out, replies_in, timeouts;
+    uint64_t refused;  /* queries over the per-address limit: not answered */
+    uint64_t insecure; /* nodes not routed to: BEP 42 id check failed */
+    uint64_t bytes_in, bytes_out;
+    unsigned lookups;  /* lookups running */
+    /* Nodes in the whole DHT, estimated from how close the nearest nodes
+     * of our table are to our id (the i-th nearest of N random ids is
+     * about i / N of the id space away); meaningful once a bootstrap lookup
+     * has found them. 0 with fewer than 2 nodes. */
+    double size_estimate;
+};
+
+#define RILL_DHT_VALUES_MAX 50 /* peers collected per request */
+
+/* Peers found by rill_dht_get_peers or rill_dht_announce. While the request
+ * runs, each call carries the peers newly learned (done false); the last
+ * call (done true) carries every peer collected (at most
+ * RILL_DHT_VALUES_MAX, possibly none); with empty routing tables it comes at
+ * once, inside the starting call. The array lives only during the call.
+ * Do not free the node from inside the callback. */
+typedef void (*rill_dht_peers_cb)(void *ctx, const struct rill_peer_addr *peers, size_t n,
+                                  bool done);
+
+/* Opens the sockets and starts the node. 0, RILL_EINVAL (a bad address, no
+ * family), RILL_EIO (a socket, or a state file that exists but is not a
+ * DHT state file: it is left alone), RILL_ENOMEM. */
+int rill_dht_new(struct rill_dht **out, struct event_base *base, const struct rill_dht_opts *opts);
+/* Writes the state file (if any), closes the sockets and frees everything;
+ * pending requests end silently. */
+void rill_dht_free(struct rill_dht *d);
+/* The UDP port of a family (4 or 6); 0 when not bound. */
+uint16_t rill_dht_port(const struct rill_dht *d, int family);
+/* Our 20-byte node id. */
+const uint8_t *rill_dht_id(const struct rill_dht *d);
+/* Live nodes in the routing tables, both families. */
+size_t rill_dht_node_count(const struct rill_dht *d);
+void rill_dht_stats(const struct rill_dht *d, struct rill_dht_stats *st);
+/* Pings the node at an address literal ("IPv4:PORT", "[IPv6]:PORT") and,
+ * once it answers, looks up our own id in its family to fill the table.
+ * 0, RILL_EINVAL (not a literal, or a family without a socket),
+ * RILL_ELIMIT (too many queries in flight). */
+int rill_dht_bootstrap(struct rill_dht *d, const char *addr);
+/* True while a bootstrap ping or lookup is under way. */
+bool rill_dht_bootstrapping(const struct rill_dht *d);
+/* Looks up the peers of info_hash in every family (see rill_dht_peers_cb).
+ * 0, or RILL_ELIMIT when too many requests run (8 at once). */
+int rill_dht_get_peers(struct rill_dht *d, const uint8_t info_hash[20], rill_dht_peers_cb cb,
+                       void *ctx);
+/* As get_peers, then announces us on `port` (0: the port the other nodes
+ * see our DHT socket on, BEP 5's implied_port) to the 8 closest nodes that
+ * answered; the done call comes when those announces are answered or timed
+ * out. */
+int rill_dht_announce(struct rill_dht *d, const uint8_t info_hash[20], uint16_t port,
+                      rill_dht_peers_cb cb, void *ctx);
+/* Lookup hops of the last request that finished (the deepest of its
+ * lookups): how many answers away from our table the closest nodes were. */
+unsigned rill_dht_last_hops(const struct rill_dht *d);
+/* Writes the state file now (atomically). RILL_EINVAL without one, RILL_EIO. */
+int rill_dht_save(struct rill_dht *d);
+
+/* BEP 44: small items stored in the DHT. An immutable item is found by the
+ * SHA-1 of its value; a mutable one by the SHA-1 of an Ed25519 public key
+ * and an optional salt, and only the key's holder can store new versions
+ * (numbered by seq). Values are one bencoded value of at most 1000 bytes;
+ * salts at most 64 bytes; nodes keep items for 2 hours after a put. */
+#define RILL_DHT_ITEM_VALUE_MAX 1000
+#define RILL_DHT_ITEM_SALT_MAX_LEN 64
+
+struct rill_dht_item_info {
+    uint8_t target[20];
+    bool is_mutable;
+    const uint8_t *v; /* the bencoded value */
+    size_t v_len;
+    int64_t seq;              /* mutable items */
+    const uint8_t *k, *sig;   /* mutable items: 32-byte key, 64-byte signature */
+    unsigned stored;          /* puts: nodes that accepted it */
+    unsigned hops;
+};
+
+/* The end of rill_dht_get_item or a put: `item` NULL when nothing was
+ * found (a get) or stored nowhere (a put: then `error` says why if a node
+ * refused it, e.g. RILL_EINVAL for an older seq). The item and its arrays
+ * live only during the call. */
+typedef void (*rill_dht_item_cb)(void *ctx, const struct rill_dht_item_info *item, int error);
+
+/* Targets: SHA-1 of the bencoded value, or of the public key and salt. */
+void rill_dht_target_immutable(const uint8_t *v, size_t len, uint8_t target[20]);
+int rill_dht_target_mutable(const uint8_t seed[32], const uint8_t *salt, size_t salt_len,
+                            uint8_t target[20]);
+/* The Ed25519 public key of a 32-byte secret seed. 0 or RILL_ENOMEM. */
+int rill_dht_public_key(const uint8_t seed[32], uint8_t pub[32]);
+/* A new secret seed from OpenSSL's generator. 0 or RILL_EIO. */
+int rill_dht_new_key(uint8_t seed[32]);
+
+/* Looks up the item at target (with the salt it was stored with, for a
+ * mutable one; NULL, 0 otherwise): only values that hash to the target or
+ * carry a valid signature are taken; of mutable versions the highest seq
+ * wins. 0, RILL_EINVAL (salt too long), RILL_ELIMIT (too many requests). */
+int rill_dht_get_item(struct rill_dht *d, const uint8_t target[20], const uint8_t *salt,
+                      size_t salt_len, rill_dht_item_cb cb, void *ctx);
+/* Stores an immutable item on the 8 nodes closest to its target. v must be
+ * one bencoded value. 0, RILL_EINVAL (not bencode, too long), RILL_ELIMIT. */
+int rill_dht_put_immutable(struct rill_dht *d, const uint8_t *v, size_t len, rill_dht_item_cb cb,
+                           void *ctx);
+/* Stores a mutable item signed with `seed`'s key. `seq` NULL: one more than
+ * the highest version found (1 when none). 0, RILL_EINVAL, RILL_ELIMIT. */
+int rill_dht_put_mutable(struct rill_dht *d, const uint8_t seed[32], const uint8_t *salt,
+                         size_t salt_len, const int64_t *seq, const uint8_t *v, size_t len,
+                         rill_dht_item_cb cb, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

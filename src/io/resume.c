@@ -130,9 +130,7 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-/* Writes PATH.tmp.PID, fsyncs it, renames it over PATH and fsyncs the
- * directory, so PATH is always either the old file or the whole new one. */
-static int write_atomic(const char *path, const uint8_t *p, size_t n)
+int rill__write_file_atomic(const char *path, const uint8_t *p, size_t n)
 {
     char *dir = dir_of(path);
     struct rill_buf tmp;
@@ -179,7 +177,7 @@ int rill_resume_save(const char *path, const struct rill_metainfo *mi,
     if (!rc)
         rc = encode_outer(&outer, &payload);
     if (!rc)
-        rc = write_atomic(path, outer.data, outer.len);
+        rc = rill__write_file_atomic(path, outer.data, outer.len);
     rill_buf_free(&payload);
     rill_buf_free(&outer);
     return rc;

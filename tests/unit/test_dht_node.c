@@ -14,103 +14,33 @@
 
 #include "core/krpc.h"
 #include "io/dht_node.h"
+#include "dht_fixture.h"
 
 #define NODES 8
-#define DEADLINE_S 10
-
-struct net {
-    struct event_base *base;
-    struct rill__dht_node *node[NODES];
-    struct event *deadline;
-    bool timed_out;
-};
-
-struct found {
-    bool done;
-    size_t n;
-    struct rill_krpc_peer peers[RILL__DHT_VALUES_MAX];
-};
-
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct net *w = arg;
-    w->timed_out = true;
-    event_base_loopbreak(w->base);
-}
-
-/* Runs the loop in short slices until cond(arg) or the deadline. */
-static void run_until(struct net *w, bool (*cond)(void *), void *arg)
-{
-    while (!w->timed_out && !cond(arg)) {
-        struct timeval slice = {0, 20000};
-        event_base_loopexit(w->base, &slice);
-        event_base_dispatch(w->base);
-    }
-    assert_false(w->timed_out);
-}
 
 static void net_up(struct net *w)
 {
-    memset(w, 0, sizeof *w);
-    w->base = event_base_new();
-    assert_non_null(w->base);
+    net_init(w);
     for (int i = 0; i < NODES; i++) {
         uint8_t id[RILL_KRPC_ID_LEN];
         tu_fill(id, sizeof id, 100 + (uint64_t)i);
-        assert_int_equal(
-            rill__dht_node_new(&w->node[i], w->base, "127.0.0.1:0", id, 1 + (uint64_t)i), 0);
-        assert_int_not_equal(rill__dht_node_port(w->node[i]), 0);
+        struct rill_dht_opts c = {.bind4 = "127.0.0.1:0", .node_id = id, .rng_seed = 1 + (uint64_t)i};
+        assert_int_equal(rill_dht_new(&w->node[i], w->base, &c), 0);
+        assert_int_not_equal(rill_dht_port(w->node[i], 4), 0);
     }
-    w->deadline = evtimer_new(w->base, on_deadline, w);
-    struct timeval tv = {DEADLINE_S, 0};
-    evtimer_add(w->deadline, &tv);
-}
-
-static void net_down(struct net *w)
-{
-    for (int i = 0; i < NODES; i++)
-        rill__dht_node_free(w->node[i]);
-    event_free(w->deadline);
-    event_base_free(w->base);
-}
-
-static bool all_bootstrapped(void *arg)
-{
-    struct net *w = arg;
-    for (int i = 1; i < NODES; i++)
-        if (rill__dht_node_bootstrapping(w->node[i]))
-            return false;
-    return true;
-}
-
-static void on_peers(void *ctx, const struct rill_krpc_peer *peers, size_t n, bool done)
-{
-    struct found *f = ctx;
-    if (!done)
-        return;
-    f->done = true;
-    f->n = n;
-    memcpy(f->peers, peers, n * sizeof *peers);
-}
-
-static bool found_done(void *arg)
-{
-    return ((struct found *)arg)->done;
 }
 
 static void bootstrap_all(struct net *w)
 {
     char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%u", rill__dht_node_port(w->node[0]));
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", rill_dht_port(w->node[0], 4));
     for (int i = 1; i < NODES; i++)
-        assert_int_equal(rill__dht_node_bootstrap(w->node[i], addr), 0);
-    run_until(w, all_bootstrapped, w);
+        assert_int_equal(rill_dht_bootstrap(w->node[i], addr), 0);
+    run_until(w, none_bootstrapping, w);
     /* Node 0 heard everyone; the others learned of each other through it. */
-    assert_int_equal(rill__dht_node_table_size(w->node[0]), NODES - 1);
+    assert_int_equal(rill_dht_node_count(w->node[0]), NODES - 1);
     for (int i = 1; i < NODES; i++)
-        assert_true(rill__dht_node_table_size(w->node[i]) >= 2);
+        assert_true(rill_dht_node_count(w->node[i]) >= 2);
 }
 
 static void test_announce_and_find(void **state)
@@ -123,16 +53,16 @@ static void test_announce_and_find(void **state)
     tu_fill(ih, sizeof ih, 7);
 
     struct found before = {0};
-    assert_int_equal(rill__dht_node_get_peers(w.node[6], ih, on_peers, &before), 0);
+    assert_int_equal(rill_dht_get_peers(w.node[6], ih, on_peers, &before), 0);
     run_until(&w, found_done, &before);
     assert_int_equal(before.n, 0); /* nothing announced yet */
 
     struct found ann = {0};
-    assert_int_equal(rill__dht_node_announce(w.node[3], ih, 6881, on_peers, &ann), 0);
+    assert_int_equal(rill_dht_announce(w.node[3], ih, 6881, on_peers, &ann), 0);
     run_until(&w, found_done, &ann);
 
     struct found got = {0};
-    assert_int_equal(rill__dht_node_get_peers(w.node[6], ih, on_peers, &got), 0);
+    assert_int_equal(rill_dht_get_peers(w.node[6], ih, on_peers, &got), 0);
     run_until(&w, found_done, &got);
     assert_int_equal(got.n, 1);
     assert_int_equal(got.peers[0].addr_len, 4);
@@ -170,7 +100,7 @@ static size_t exchange(struct net *w, uint16_t port, const char *p, uint8_t *out
 static void expect_error(struct net *w, const char *query, int64_t code, const char *tid)
 {
     uint8_t buf[1500];
-    size_t len = exchange(w, rill__dht_node_port(w->node[1]), query, buf, sizeof buf);
+    size_t len = exchange(w, rill_dht_port(w->node[1], 4), query, buf, sizeof buf);
     assert_true(len > 0);
     struct rill_krpc_msg m;
     assert_int_equal(rill_krpc_parse(buf, len, &m, NULL), 0);
@@ -197,21 +127,21 @@ static void test_errors(void **state)
                  "1:q13:announce_peer1:t2:cc1:y1:qe",
                  RILL_KRPC_E_PROTOCOL, "cc");
     uint8_t buf[1500];
-    assert_int_equal(exchange(&w, rill__dht_node_port(w.node[1]), "not bencode", buf, sizeof buf),
+    assert_int_equal(exchange(&w, rill_dht_port(w.node[1], 4), "not bencode", buf, sizeof buf),
                      0);
     /* A malformed response starts no exchange either. */
-    assert_int_equal(exchange(&w, rill__dht_node_port(w.node[1]), "d1:rd2:id1:xe1:t2:dd1:y1:re",
+    assert_int_equal(exchange(&w, rill_dht_port(w.node[1], 4), "d1:rd2:id1:xe1:t2:dd1:y1:re",
                               buf, sizeof buf),
                      0);
     /* A valid ping is answered, and the pinger lands in the table. */
     size_t len =
-        exchange(&w, rill__dht_node_port(w.node[1]),
+        exchange(&w, rill_dht_port(w.node[1], 4),
                  "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:ee1:y1:qe", buf, sizeof buf);
     struct rill_krpc_msg m;
     assert_int_equal(rill_krpc_parse(buf, len, &m, NULL), 0);
     assert_int_equal(m.type, RILL_KRPC_RESPONSE);
-    assert_memory_equal(m.id, rill__dht_node_id(w.node[1]), RILL_KRPC_ID_LEN);
-    assert_int_equal(rill__dht_node_table_size(w.node[1]), 1);
+    assert_memory_equal(m.id, rill_dht_id(w.node[1]), RILL_KRPC_ID_LEN);
+    assert_int_equal(rill_dht_node_count(w.node[1]), 1);
     net_down(&w);
 }
 
@@ -219,19 +149,24 @@ static void test_bad_args(void **state)
 {
     (void)state;
     struct event_base *base = event_base_new();
-    struct rill__dht_node *n = NULL;
-    assert_int_equal(rill__dht_node_new(&n, base, "nonsense", NULL, 0), RILL_EINVAL);
+    struct rill_dht *n = NULL;
+    struct rill_dht_opts bad = {.bind4 = "nonsense"}, none = {0}, ok = {.bind4 = "127.0.0.1:0"};
+    assert_int_equal(rill_dht_new(&n, base, &bad), RILL_EINVAL);
     assert_null(n);
-    assert_int_equal(rill__dht_node_new(&n, base, "127.0.0.1:0", NULL, 0), 0);
-    assert_int_equal(rill__dht_node_bootstrap(n, "127.0.0.1"), RILL_EINVAL);
-    assert_int_equal(rill__dht_node_bootstrap(n, "127.0.0.1:99999"), RILL_EINVAL);
-    rill__dht_node_free(n);
+    assert_int_equal(rill_dht_new(&n, base, &none), RILL_EINVAL);
+    bad.bind4 = "[::1]:0"; /* an IPv6 address for the IPv4 socket */
+    assert_int_equal(rill_dht_new(&n, base, &bad), RILL_EINVAL);
+    assert_int_equal(rill_dht_new(&n, base, &ok), 0);
+    assert_int_equal(rill_dht_bootstrap(n, "[::1]:6881"), RILL_EINVAL); /* no IPv6 socket */
+    assert_int_equal(rill_dht_bootstrap(n, "127.0.0.1"), RILL_EINVAL);
+    assert_int_equal(rill_dht_bootstrap(n, "127.0.0.1:99999"), RILL_EINVAL);
+    rill_dht_free(n);
     event_base_free(base);
 }
 
 static bool not_bootstrapping(void *arg)
 {
-    return !rill__dht_node_bootstrapping(arg);
+    return !rill_dht_bootstrapping(arg);
 }
 
 /* A bootstrap node that never answers: the ping times out after 2 s. */
@@ -241,17 +176,17 @@ static void test_timeout(void **state)
     struct net w;
     net_up(&w);
     char addr[64];
-    uint16_t dead = rill__dht_node_port(w.node[7]);
-    rill__dht_node_free(w.node[7]);
+    uint16_t dead = rill_dht_port(w.node[7], 4);
+    rill_dht_free(w.node[7]);
     w.node[7] = NULL;
     snprintf(addr, sizeof addr, "127.0.0.1:%u", dead);
     uint64_t t0 = tu_now_ms();
-    assert_int_equal(rill__dht_node_bootstrap(w.node[1], addr), 0);
+    assert_int_equal(rill_dht_bootstrap(w.node[1], addr), 0);
     run_until(&w, not_bootstrapping, w.node[1]);
     uint64_t took = tu_now_ms() - t0;
     assert_true(took >= RILL__DHT_QUERY_TIMEOUT_MS);
     assert_true(took < RILL__DHT_QUERY_TIMEOUT_MS + 1000);
-    assert_int_equal(rill__dht_node_table_size(w.node[1]), 0);
+    assert_int_equal(rill_dht_node_count(w.node[1]), 0);
     net_down(&w);
 }
 
