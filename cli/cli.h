@@ -34,6 +34,8 @@ int cli_cmd_tracker(int argc, char **argv);
 int cli_cmd_model(int argc, char **argv);
 int cli_cmd_swarm(int argc, char **argv);
 int cli_cmd_sim(int argc, char **argv);
+int cli_cmd_dht(int argc, char **argv);
+int cli_cmd_sim_dht(int argc, char **argv);
 
 /* ------------------------------------------------------------ messages */
 

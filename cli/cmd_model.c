@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lab_args.h"
 #include "svg.h"
 
 #define MAX_POINTS 10000
@@ -221,16 +222,11 @@ static int write_svg(const struct model_args *a)
     rill_buf_init(&b, 0);
     int rc = rill_svg_chart(&b, &c);
     free(x);
-    FILE *f = rc == 0 ? fopen(a->svg, "w") : NULL;
-    bool ok = f && fwrite(b.data, 1, b.len, f) == b.len;
-    if (f && fclose(f) != 0)
-        ok = false;
+    int st = rc == 0 ? cli_lab_write("model", a->svg, &b) : CLI_EXIT_IO;
+    if (rc != 0)
+        cli_error("model: cannot draw the chart: %s", rill_strerror(rc));
     rill_buf_free(&b);
-    if (!ok) {
-        cli_error("model: cannot write %s", a->svg);
-        return CLI_EXIT_IO;
-    }
-    return CLI_EXIT_OK;
+    return st;
 }
 
 int cli_cmd_model(int argc, char **argv)

@@ -16,6 +16,9 @@ static const char usage_text[] =
     "Takes the same options and prints the same report; deterministic for a --rng-seed.\n"
     "10,000 peers take about a minute, 100,000 about 25 minutes and 4 GB.\n"
     "\n"
+    "rill sim dht measures distributed hash tables instead (directory, flooding, ring,\n"
+    "Chord and rill's own Kademlia): see rill sim dht --help.\n"
+    "\n"
     "      --loopback          every peer on one address, so BEP 6 gives them all the\n"
     "                          same allowed-fast pieces (rill swarm gives each leecher\n"
     "                          its own 127.A.B.1, which the default models)\n"
@@ -47,6 +50,8 @@ static int run(void *ctx, const struct rill_lab_config *c, struct rill_lab_resul
 
 int cli_cmd_sim(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "dht") == 0)
+        return cli_cmd_sim_dht(argc - 1, argv + 1);
     /* --loopback is sim's own: take it out before the shared parser. */
     struct sim_ctx s = {0};
     int n = 0;

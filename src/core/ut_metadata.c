@@ -111,7 +111,7 @@ static int get_int(const struct rill_bdoc *doc, const char *key, int64_t *out, s
 static int check_fields(const struct rill_bdoc *doc, const uint8_t *p, size_t n, size_t end,
                         struct rill_utmeta_msg *m, struct rill_error *err)
 {
-    int64_t piece, total;
+    int64_t piece = 0, total = 0;
     int rc = get_int(doc, "piece", &piece, 0, err);
     if (rc)
         return rc;
@@ -144,7 +144,7 @@ static int check_fields(const struct rill_bdoc *doc, const uint8_t *p, size_t n,
 int rill_utmeta_parse(const uint8_t *p, size_t n, struct rill_utmeta_msg *m, struct rill_error *err)
 {
     memset(m, 0, sizeof *m);
-    size_t end;
+    size_t end = 0;
     int rc = dict_end(p, n, &end, err);
     if (rc)
         return rc;
@@ -153,7 +153,7 @@ int rill_utmeta_parse(const uint8_t *p, size_t n, struct rill_utmeta_msg *m, str
         .max_depth = MAX_DEPTH, .max_nodes = MAX_NODES, .allow_unsorted = true};
     if ((rc = rill_bdecode(&doc, p, end, &lim, err)) != 0)
         return rc;
-    int64_t type;
+    int64_t type = 0;
     rc = get_int(&doc, "msg_type", &type, 0, err);
     if (rc == 0) {
         m->raw_type = type;
