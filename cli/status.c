@@ -22,6 +22,7 @@ const char *cli_state_name(enum rill_torrent_state state)
     case RILL_T_SEEDING: return "seeding";
     case RILL_T_STOPPED: return "stopped";
     case RILL_T_ERROR: return "error";
+    case RILL_T_METADATA: return "metadata";
     }
     return "unknown";
 }

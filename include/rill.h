@@ -442,6 +442,10 @@ struct rill_session_opts {
     void *log_ctx;
     bool json_log;
     int verbosity;               /* 0 warnings and milestones, 1 peers, 2 messages */
+    /* A DHT node on the same event base (rill_dht_new), owned by the
+     * caller and outliving the session: torrents that are not private look
+     * up and announce their peers in it. NULL: no DHT. */
+    struct rill_dht *dht;
 };
 
 /* Sets SIGPIPE to be ignored if it still has its default action: a peer
@@ -461,6 +465,15 @@ enum rill_choke_mode { RILL_CHOKE_TIT_FOR_TAT = 0, RILL_CHOKE_ROUND_ROBIN, RILL_
 
 struct rill_torrent_params {
     const struct rill_metainfo *mi;  /* must outlive the torrent */
+    /* Or, with mi NULL, a magnet link (BEP 9): the torrent first finds
+     * peers (the magnet's trackers and x.pe peers, the DHT, peer exchange)
+     * and fetches the info dictionary from them with ut_metadata, checks
+     * it against the info-hash, writes the .torrent to `torrent_out`
+     * (NULL: DIR/NAME.torrent), then downloads. Copied at add time. */
+    const struct rill_magnet *magnet;
+    const char *torrent_out;
+    bool no_dht;                     /* no DHT lookups for this torrent */
+    bool no_pex;                     /* no peer exchange (BEP 11) */
     const char *dir;                 /* download directory; content at dir/NAME */
     bool seed;                       /* keep seeding after completion */
     double seed_ratio;               /* stop seeding at this upload ratio; 0: never */
@@ -488,6 +501,9 @@ struct rill_torrent_params {
      * announces are answered or given up (at most a few seconds; at once
      * without trackers), or at once on a fatal error (`error` < 0). */
     void (*on_complete)(void *ctx, struct rill_torrent *t);
+    /* A magnet's metadata arrived, was checked and saved (at `path`); the
+     * download starts. May be NULL. */
+    void (*on_metadata)(void *ctx, struct rill_torrent *t, const char *path);
     void (*on_stopped)(void *ctx, struct rill_torrent *t, int error);
     void *ctx;
 };
@@ -504,7 +520,8 @@ void rill_torrent_stop(struct rill_torrent *t);
 void rill_torrent_remove(struct rill_torrent *t);
 
 enum rill_torrent_state {
-    RILL_T_CHECKING, RILL_T_DOWNLOADING, RILL_T_SEEDING, RILL_T_STOPPED, RILL_T_ERROR
+    RILL_T_CHECKING, RILL_T_DOWNLOADING, RILL_T_SEEDING, RILL_T_STOPPED, RILL_T_ERROR,
+    RILL_T_METADATA  /* a magnet: fetching the info dictionary */
 };
 
 struct rill_torrent_stats {
@@ -518,9 +535,17 @@ struct rill_torrent_stats {
     uint64_t eta_ms;                     /* UINT64_MAX when unknown */
     uint32_t hash_failures, banned;
     int error;                           /* last fatal error, or 0 */
+    uint64_t metadata_size;              /* a magnet's info dictionary, once a peer says */
+    uint32_t metadata_pieces, metadata_have;
+    unsigned dht_peers, pex_peers;       /* addresses learned from each */
 };
 
 void rill_torrent_stats(const struct rill_torrent *t, struct rill_torrent_stats *st);
+/* The torrent's metainfo: the one it was added with, or a magnet's once
+ * its metadata arrived; NULL before that. Lives as long as the torrent. */
+const struct rill_metainfo *rill_torrent_metainfo(const struct rill_torrent *t);
+/* The torrent's info-hash (20 bytes), known from the start. */
+const uint8_t *rill_torrent_info_hash(const struct rill_torrent *t);
 
 /* ---------------------------------------------------------- tracker server */
 
@@ -664,6 +689,9 @@ int rill_dht_get_peers(struct rill_dht *d, const uint8_t info_hash[20], rill_dht
  * out. */
 int rill_dht_announce(struct rill_dht *d, const uint8_t info_hash[20], uint16_t port,
                       rill_dht_peers_cb cb, void *ctx);
+/* Forgets the callbacks of every request started with `ctx`: they run on,
+ * silently. For an owner about to go away. */
+void rill_dht_cancel(struct rill_dht *d, const void *ctx);
 /* Lookup hops of the last request that finished (the deepest of its
  * lookups): how many answers away from our table the closest nodes were. */
 unsigned rill_dht_last_hops(const struct rill_dht *d);

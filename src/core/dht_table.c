@@ -336,6 +336,15 @@ int rill_dht_table_refresh_due(struct rill_dht_table *t, struct rill_rng *rng, u
     return 0;
 }
 
+size_t rill_dht_table_join_targets(const struct rill_dht_table *t, struct rill_rng *rng,
+                                   uint8_t (*out)[ID_LEN], size_t max)
+{
+    size_t n = 0;
+    for (size_t bi = 0; bi + 1 < t->n_buckets && n < max; bi++)
+        random_in_bucket(t, bi, rng, out[n++]);
+    return n;
+}
+
 uint64_t rill_dht_table_refresh_deadline(const struct rill_dht_table *t)
 {
     uint64_t min = UINT64_MAX;

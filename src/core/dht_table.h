@@ -137,6 +137,14 @@ size_t rill_dht_table_closest(const struct rill_dht_table *t,
 int rill_dht_table_refresh_due(struct rill_dht_table *t, struct rill_rng *rng, uint64_t now_ms,
                                uint8_t target[RILL_KRPC_ID_LEN]);
 
+/* Kademlia's join: once the lookup of our own id has filled our side of
+ * the table, a lookup of a random id in each farther bucket fills the rest
+ * (else those buckets wait for strangers' queries, and our announces can
+ * settle on nodes far from the key). Writes up to max such targets, one
+ * per bucket but the last, farthest first, and returns how many. */
+size_t rill_dht_table_join_targets(const struct rill_dht_table *t, struct rill_rng *rng,
+                                   uint8_t (*out)[RILL_KRPC_ID_LEN], size_t max);
+
 /* The time at which the next bucket becomes due for refresh (may be in the
  * past), for the shell's timer. */
 uint64_t rill_dht_table_refresh_deadline(const struct rill_dht_table *t);

@@ -247,8 +247,11 @@ static const char *event_name(enum rill_tracker_event ev)
 static void send_to(struct rill__announcer *a, struct rill__tracker *tr, enum rill_tracker_event ev)
 {
     const struct rill_torrent *t = a->t;
-    struct rill_picker_stats st;
-    rill_picker_stats(t->picker, &st);
+    /* A magnet without its metadata does not know what is left: a block's
+     * worth says "not a seed", as libtorrent does. */
+    struct rill_picker_stats st = {.bytes_left = 16384};
+    if (t->picker)
+        rill_picker_stats(t->picker, &st);
     struct rill_tracker_announce ann = {
         .port = a->s->port,
         .uploaded = t->uploaded,

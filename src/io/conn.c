@@ -84,6 +84,8 @@ void rill__send_handshake(struct rill__peer *p)
     struct rill_wire_handshake hs = {0};
     rill_wire_feature_set(hs.reserved, RILL_WIRE_FEAT_EXTENDED, true);
     rill_wire_feature_set(hs.reserved, RILL_WIRE_FEAT_FAST, true);
+    if (p->s->opts.dht && !p->t->mi->is_private)
+        rill_wire_feature_set(hs.reserved, RILL_WIRE_FEAT_DHT, true);
     memcpy(hs.info_hash, p->t->mi->info_hash, RILL_SHA1_LEN);
     memcpy(hs.peer_id, p->s->peer_id, RILL_WIRE_PEER_ID_LEN);
     struct rill_buf b;
@@ -217,6 +219,7 @@ static int on_handshake(struct rill__peer *p, struct evbuffer *in)
     /* We always offer both features, so the peer's bits alone decide. */
     p->fast = rill_wire_feature_has(hs.reserved, RILL_WIRE_FEAT_FAST);
     p->extended = rill_wire_feature_has(hs.reserved, RILL_WIRE_FEAT_EXTENDED);
+    p->dht = rill_wire_feature_has(hs.reserved, RILL_WIRE_FEAT_DHT);
     p->phase = RILL__ACTIVE;
     rill__torrent_peer_ready(p->t, p);
     return p->phase == RILL__ACTIVE ? 0 : -1;

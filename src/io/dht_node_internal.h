@@ -55,6 +55,7 @@ struct dht_lk {
     uint8_t fam;
     int8_t req;       /* the request it serves, -1 for bootstrap/refresh */
     bool boot;        /* the bootstrap's own-id lookup */
+    bool join;        /* a join refresh of a farther bucket */
     uint16_t pending; /* announce_peer queries in flight */
     struct rill_dht_lookup l;
 };
@@ -118,6 +119,9 @@ struct rill_dht {
     unsigned boot_pings; /* bootstrap pings in flight */
     unsigned tx_cursor;
     unsigned last_hops;
+    /* Join refreshes still to start: [fam][i] targets (Kademlia's join). */
+    uint8_t join_n[2];
+    uint8_t join[2][RILL_DHT_BUCKETS_MAX][RILL_KRPC_ID_LEN];
     struct dht_tx tx[DHT_TX_SLOTS];
     struct dht_lk lk[RILL__DHT_LOOKUPS_MAX];
     struct dht_req req[DHT_REQUESTS_MAX];

@@ -14,12 +14,12 @@ static unsigned fam_len(unsigned fam)
 
 /* ------------------------------------------------------------- requests */
 
-static void req_add_values(struct dht_req *q, const struct rill_krpc_msg *m,
+static void req_add_values(struct dht_req *q, const struct rill_krpc_peer *values, size_t nv,
                            struct rill_peer_addr *fresh, size_t *n_fresh)
 {
     *n_fresh = 0;
-    for (size_t i = 0; i < m->n_values && q->n_values < RILL_DHT_VALUES_MAX; i++) {
-        const struct rill_krpc_peer *k = &m->values[i];
+    for (size_t i = 0; i < nv && q->n_values < RILL_DHT_VALUES_MAX; i++) {
+        const struct rill_krpc_peer *k = &values[i];
         struct rill_peer_addr v0 = {.addr_len = k->addr_len, .port = k->port}, *v = &v0;
         memcpy(v0.addr, k->addr, sizeof v0.addr);
         bool seen = false;
@@ -37,6 +37,9 @@ static void lk_finish(struct rill_dht *n, unsigned i)
 {
     struct dht_lk *k = &n->lk[i];
     k->phase = DHT_LK_FREE;
+    if (k->boot) /* our side is known: now the farther buckets */
+        n->join_n[k->fam] = (uint8_t)rill_dht_table_join_targets(
+            &n->fam[k->fam].table, &n->rng, n->join[k->fam], RILL_DHT_BUCKETS_MAX);
     if (k->req < 0)
         return;
     struct dht_req *q = &n->req[k->req];
@@ -164,7 +167,7 @@ static void on_lookup_reply(struct rill_dht *n, const struct dht_tx *t)
             struct dht_req *q = &n->req[k->req];
             struct rill_peer_addr fresh[RILL_DHT_VALUES_MAX];
             size_t nf;
-            req_add_values(q, m, fresh, &nf);
+            req_add_values(q, m->values, m->n_values, fresh, &nf);
             if (nf && q->cb)
                 q->cb(q->ctx, fresh, nf, false);
         }
@@ -207,15 +210,31 @@ void rill__dht_boot_lookup(struct rill_dht *n, unsigned fam)
     }
 }
 
-/* BEP 5: a bucket nobody changed for 15 minutes is refreshed with a lookup
- * of a random id inside it. At most one refresh lookup per tick, and only
- * while half the lookup slots are free, so users' requests come first. */
+/* The join's lookups of farther buckets first, then BEP 5's refresh: a
+ * bucket nobody changed for 15 minutes gets a lookup of a random id inside
+ * it, at most one per tick. Only while half the lookup slots are free, so
+ * users' requests come first. */
 void rill__dht_refresh(struct rill_dht *n)
 {
     unsigned busy = 0;
     for (unsigned i = 0; i < RILL__DHT_LOOKUPS_MAX; i++)
         busy += n->lk[i].phase != DHT_LK_FREE;
     if (busy >= RILL__DHT_LOOKUPS_MAX / 2)
+        return;
+    bool joining = false;
+    for (unsigned fam = 0; fam < 2; fam++) {
+        while (n->join_n[fam] && busy < RILL__DHT_LOOKUPS_MAX / 2) {
+            const uint8_t *target = n->join[fam][--n->join_n[fam]];
+            int i = rill__dht_lk_start(n, fam, target, RILL_DHT_LOOKUP_FIND_NODE, -1);
+            if (i < 0)
+                break;
+            n->lk[i].join = true;
+            busy++;
+            joining = true;
+            rill__dht_lk_pump(n, (unsigned)i);
+        }
+    }
+    if (joining)
         return;
     for (unsigned fam = 0; fam < 2; fam++) {
         struct rill_dht_table *t = &n->fam[fam].table;
@@ -249,10 +268,10 @@ int rill_dht_bootstrap(struct rill_dht *n, const char *addr)
 
 bool rill_dht_bootstrapping(const struct rill_dht *n)
 {
-    if (n->boot_pings)
+    if (n->boot_pings || n->join_n[0] || n->join_n[1])
         return true;
     for (unsigned i = 0; i < RILL__DHT_LOOKUPS_MAX; i++)
-        if (n->lk[i].phase != DHT_LK_FREE && n->lk[i].boot)
+        if (n->lk[i].phase != DHT_LK_FREE && (n->lk[i].boot || n->lk[i].join))
             return true;
     return false;
 }
@@ -287,6 +306,19 @@ int rill__dht_req_start(struct rill_dht *n, struct dht_req *q,
         rill__dht_item_release(q);
         return RILL_ELIMIT;
     }
+    /* Our own store first: we may be one of the nodes closest to the key
+     * (in a small network, the only one). */
+    if (q->kind == DHT_REQ_PEERS || q->kind == DHT_REQ_ANNOUNCE) {
+        struct rill_krpc_peer own[RILL_DHT_VALUES_MAX];
+        size_t no = 0;
+        for (unsigned fam = 0; fam < 2; fam++)
+            if (n->fam[fam].fd >= 0)
+                no += rill_dht_store_get(&n->store, target, fam ? 16 : 4, own + no,
+                                         RILL_DHT_VALUES_MAX / 2, &n->rng, n->now);
+        struct rill_peer_addr fresh[RILL_DHT_VALUES_MAX];
+        size_t nf;
+        req_add_values(q, own, no, fresh, &nf);
+    }
     /* Pumped only once all are counted: one may finish at once. */
     for (unsigned fam = 0; fam < 2; fam++)
         if (started[fam] >= 0)
@@ -316,4 +348,15 @@ int rill_dht_announce(struct rill_dht *n, const uint8_t info_hash[RILL_KRPC_ID_L
                       rill_dht_peers_cb cb, void *ctx)
 {
     return peers_request(n, info_hash, DHT_REQ_ANNOUNCE, port, cb, ctx);
+}
+
+void rill_dht_cancel(struct rill_dht *n, const void *ctx)
+{
+    for (int i = 0; i < DHT_REQUESTS_MAX; i++) {
+        struct dht_req *q = &n->req[i];
+        if (q->used && q->ctx == ctx) {
+            q->cb = NULL;
+            q->item_cb = NULL;
+        }
+    }
 }

@@ -15,6 +15,7 @@
 #include "core/picker.h"
 #include "core/rate.h"
 #include "core/ratelimit.h"
+#include "core/ut_pex.h"
 #include "core/wire.h"
 #include "rill.h"
 #include "util/rng.h"
@@ -27,6 +28,7 @@ struct evconnlistener;
 struct rill_workers;
 struct rill_picker;
 struct rill__announcer;
+struct rill_utmeta_fetch;
 
 enum rill__phase {
     RILL__CONNECTING,   /* outgoing TCP connect in progress */
@@ -50,6 +52,7 @@ struct rill__peer {
     enum rill__phase phase;
     uint8_t peer_id[RILL_WIRE_PEER_ID_LEN];
     bool fast, extended;             /* negotiated */
+    bool dht;                        /* it set the DHT bit: it takes a port message */
     struct rill_wire_limits lim;
     struct rill_wire_ext_hs ext;
     struct rill_peer_core core;
@@ -67,6 +70,9 @@ struct rill__peer {
     unsigned jobs;                   /* worker jobs that refer to this peer */
     bool read_blocked;               /* reading paused by the download limit */
     bool upload_only;                /* BEP 21: the peer will not download */
+    struct rill_pex_sender *pex_out; /* what we told it (BEP 11); NULL until it speaks ut_pex */
+    struct rill_pex_accept pex_in;   /* how many of its peers we took */
+    uint32_t meta_rejects;           /* ut_metadata requests we refused it */
 };
 
 /* A piece being downloaded: its blocks gather here, then a worker hashes
@@ -141,6 +147,16 @@ struct rill_torrent {
     struct rill__chunk *chunks;      /* read cache for uploads (torrent_upload.c) */
     uint64_t chunk_bytes;
     unsigned loading;                /* chunk reads in flight */
+    /* Magnets (torrent_meta.c): the metainfo we made, a placeholder with
+     * the info-hash and the magnet's trackers until the metadata arrives;
+     * the fetch meanwhile; where the .torrent goes. */
+    struct rill_metainfo *own_mi;
+    struct rill_utmeta_fetch *meta;
+    char *torrent_out;
+    /* Peer sources besides trackers (torrent_dht.c, torrent_pex.c). */
+    uint64_t next_dht_ms;
+    bool dht_busy;
+    unsigned dht_peers, pex_peers;
 };
 
 struct rill__ban {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/picker.h"
+#include "core/ut_metadata.h"
 #include "io/announcer.h"
 #include "io/conn.h"
 #include "io/torrent.h"
@@ -154,7 +155,9 @@ static void connect_some(struct rill_torrent *t)
 void rill__torrent_candidates_added(struct rill_torrent *t)
 {
     /* Dial now rather than at the next tick: a second saved per start. */
-    if ((t->state == RILL_T_DOWNLOADING || t->state == RILL_T_SEEDING) && !t->stopping && t->tick)
+    if ((t->state == RILL_T_DOWNLOADING || t->state == RILL_T_SEEDING ||
+         t->state == RILL_T_METADATA) &&
+        !t->stopping && t->tick)
         connect_some(t);
 }
 
@@ -220,6 +223,14 @@ static void tick(evutil_socket_t fd, short what, void *arg)
         return;
     check_timeouts(t);
     connect_some(t);
+    rill__dht_torrent_tick(t);
+    rill__pex_tick(t);
+    if (t->state == RILL_T_METADATA) {
+        rill__meta_tick(t);
+        if (t->npeers == 0)
+            rill__announcer_want_peers(t->announcer);
+        return;
+    }
     /* Blocks released by a choke, a reject or a timeout are free again:
      * a connection left idle by them gets its share here at the latest. */
     if (t->state == RILL_T_DOWNLOADING)
@@ -290,9 +301,12 @@ static int open_storage(struct rill_torrent *t)
     return 0;
 }
 
-static int torrent_init(struct rill_torrent *t)
+static int start_events(struct rill_torrent *t);
+
+int rill__torrent_init(struct rill_torrent *t)
 {
     const struct rill_metainfo *mi = t->mi;
+    rill_bitfield_free(&t->have); /* a magnet's empty one */
     struct rill_buf path;
     rill_buf_init(&path, 0);
     int rc = rill_resume_path(t->dir, mi, &path);
@@ -329,18 +343,49 @@ static int torrent_init(struct rill_torrent *t)
     rill_rate_init(&t->up, 0, t->s->now);
     rill_ratelimit_init(&t->up_limit, t->p.max_up, 0, t->s->now);
     rill_ratelimit_init(&t->down_limit, t->p.max_down, 0, t->s->now);
-    t->tick = event_new(t->s->base, -1, EV_PERSIST, tick, t);
-    if (!t->tick)
-        return RILL_ENOMEM;
-    if (!t->p.no_trackers && (rc = rill__announcer_new(&t->announcer, t)))
+    if ((rc = start_events(t)) != 0)
         return rc;
     return start_check(t);
+}
+
+/* The tick and the trackers: made once, kept when a magnet's metadata
+ * arrives (its trackers were the magnet's all along). */
+static int start_events(struct rill_torrent *t)
+{
+    if (!t->tick && !(t->tick = event_new(t->s->base, -1, EV_PERSIST, tick, t)))
+        return RILL_ENOMEM;
+    if (!t->announcer && !t->p.no_trackers)
+        return rill__announcer_new(&t->announcer, t);
+    return 0;
+}
+
+/* A magnet: no metadata yet, so no picker or storage; peers and the
+ * fetch of the info dictionary only. */
+static int magnet_init(struct rill_torrent *t)
+{
+    int rc = rill__meta_init(t, t->p.magnet);
+    t->p.magnet = NULL; /* the caller's: copied, not kept */
+    if (rc == 0)
+        rc = start_events(t);
+    if (rc != 0)
+        return rc;
+    rill_rate_init(&t->down, 0, t->s->now);
+    rill_rate_init(&t->up, 0, t->s->now);
+    rill_ratelimit_init(&t->up_limit, t->p.max_up, 0, t->s->now);
+    rill_ratelimit_init(&t->down_limit, t->p.max_down, 0, t->s->now);
+    t->state = RILL_T_METADATA;
+    if (t->announcer)
+        rill__announcer_start(t->announcer);
+    struct timeval one = {1, 0};
+    event_add(t->tick, &one);
+    connect_some(t);
+    return 0;
 }
 
 int rill_session_add(struct rill_session *s, const struct rill_torrent_params *params,
                      struct rill_torrent **out)
 {
-    if (!params || !params->mi || !params->dir)
+    if (!params || (!params->mi && !params->magnet) || !params->dir)
         return RILL_EINVAL;
     struct rill_torrent *t = calloc(1, sizeof *t);
     if (!t)
@@ -354,7 +399,9 @@ int rill_session_add(struct rill_session *s, const struct rill_torrent_params *p
     t->dir = strdup(params->dir);
     t->only = params->only ? strdup(params->only) : NULL;
     rill__tick_now(s);
-    int rc = t->dir && (!params->only || t->only) ? torrent_init(t) : RILL_ENOMEM;
+    int rc = !t->dir || (params->only && !t->only) ? RILL_ENOMEM
+             : params->mi                             ? rill__torrent_init(t)
+                                                      : magnet_init(t);
     if (rc) {
         t->stopping = true;
         rill__torrent_free(t);
@@ -421,11 +468,28 @@ void rill__torrent_candidate_closed(struct rill_torrent *t, const struct rill__p
 
 /* -------------------------------------------------------------- stats */
 
+/* While a magnet fetches its metadata: what a peer said of its size, the
+ * pieces in. */
+static void meta_stats(const struct rill_torrent *t, struct rill_torrent_stats *st)
+{
+    if (!t->meta || !t->meta->buf)
+        return;
+    st->metadata_size = t->meta->size;
+    st->metadata_pieces = t->meta->pieces;
+    st->metadata_have = t->meta->have;
+}
+
 void rill_torrent_stats(const struct rill_torrent *t, struct rill_torrent_stats *st)
 {
     memset(st, 0, sizeof *st);
-    struct rill_picker_stats ps;
-    rill_picker_stats(t->picker, &ps);
+    struct rill_picker_stats ps = {0};
+    if (t->picker)
+        rill_picker_stats(t->picker, &ps);
+    st->dht_peers = t->dht_peers;
+    st->pex_peers = t->pex_peers;
+    if (t->mi->info_len)
+        st->metadata_size = t->mi->info_len;
+    meta_stats(t, st);
     uint64_t now = t->s->now;
     st->state = t->state;
     st->piece_count = t->mi->piece_count;
@@ -452,7 +516,7 @@ void rill_torrent_stats(const struct rill_torrent *t, struct rill_torrent_stats 
         st->seeds_connected += rill__peer_is_seed(p);
     }
     st->eta_ms = UINT64_MAX;
-    if (ps.wanted_bytes_left == 0)
+    if (ps.wanted_bytes_left == 0 && t->picker)
         st->eta_ms = 0;
     else if (st->down_rate > 0)
         st->eta_ms = ps.wanted_bytes_left * 1000 / st->down_rate;
@@ -466,6 +530,7 @@ void rill_torrent_stop(struct rill_torrent *t)
         return;
     rill__tick_now(t->s);
     rill__torrent_save_resume(t);
+    rill__dht_torrent_gone(t);
     t->stopping = true;
     if (t->wake)
         event_del(t->wake);
@@ -486,6 +551,7 @@ void rill_torrent_stop(struct rill_torrent *t)
 
 void rill__torrent_free(struct rill_torrent *t)
 {
+    rill__dht_torrent_gone(t);
     rill__announcer_free(t->announcer);
     if (t->tick)
         event_free(t->tick);
@@ -509,8 +575,19 @@ void rill__torrent_free(struct rill_torrent *t)
     free(t->resume_path);
     free(t->dir);
     free(t->only);
+    rill__meta_free(t);
     pthread_mutex_destroy(&t->write_lock);
     free(t);
+}
+
+const struct rill_metainfo *rill_torrent_metainfo(const struct rill_torrent *t)
+{
+    return t->state == RILL_T_METADATA ? NULL : t->mi;
+}
+
+const uint8_t *rill_torrent_info_hash(const struct rill_torrent *t)
+{
+    return t->mi->info_hash;
 }
 
 void rill__torrent_maybe_free(struct rill_torrent *t)

@@ -57,6 +57,37 @@ void rill__suspect_resolve(struct rill_torrent *t, uint32_t piece,
 bool rill__piece_suspected(const struct rill_torrent *t, uint32_t piece);
 void rill__suspects_free(struct rill_torrent *t);
 
+/* Our ids for the extension messages we take (BEP 10 "m"); libtorrent
+ * uses the same. */
+#define RILL__EXT_ID_UT_PEX 1
+#define RILL__EXT_ID_UT_METADATA 2
+
+/* torrent.c: the part of starting a torrent that needs its metadata (a
+ * magnet's once it arrived): picker, choker, storage, the data check. */
+int rill__torrent_init(struct rill_torrent *t);
+
+/* torrent_meta.c: magnets (BEP 9) */
+int rill__meta_init(struct rill_torrent *t, const struct rill_magnet *m);
+void rill__meta_on_handshake(struct rill_torrent *t, struct rill__peer *p);
+void rill__meta_on_msg(struct rill_torrent *t, struct rill__peer *p, const uint8_t *data,
+                       size_t len);
+void rill__meta_tick(struct rill_torrent *t);
+void rill__meta_peer_gone(struct rill_torrent *t, struct rill__peer *p);
+void rill__meta_free(struct rill_torrent *t);
+
+/* torrent_pex.c: peer exchange (BEP 11) */
+bool rill__pex_allowed(const struct rill_torrent *t);
+void rill__pex_on_msg(struct rill_torrent *t, struct rill__peer *p, const uint8_t *data,
+                      size_t len);
+void rill__pex_tick(struct rill_torrent *t);
+void rill__pex_peer_gone(struct rill__peer *p);
+
+/* torrent_dht.c: peers from the DHT (BEP 5) */
+void rill__dht_torrent_tick(struct rill_torrent *t);
+void rill__dht_torrent_gone(struct rill_torrent *t);
+void rill__dht_peer_port(struct rill_torrent *t, const struct rill__peer *p, uint16_t port);
+void rill__dht_send_port(struct rill_torrent *t, struct rill__peer *p);
+
 /* torrent_choke.c */
 void rill__torrent_rechoke(struct rill_torrent *t);
 void rill__torrent_check_seed_limits(struct rill_torrent *t);

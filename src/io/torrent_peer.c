@@ -48,8 +48,10 @@ void rill__torrent_attach(struct rill_torrent *t, struct rill__peer *p)
         t->peers->prev = p;
     t->peers = p;
     t->npeers++;
-    rill_bitfield_init(&p->have, t->mi->piece_count);
     rill_picker_peer_init(&p->pick, (uint32_t)p->id, &p->have, false);
+    if (t->state == RILL_T_METADATA)
+        return; /* limits stay 0: "piece count unknown" to the wire codec */
+    rill_bitfield_init(&p->have, t->mi->piece_count);
     p->lim.piece_count = t->mi->piece_count;
     p->lim.piece_length = t->mi->piece_length;
     p->lim.last_piece_length = rill_piece_size(t->mi, t->mi->piece_count - 1);
@@ -69,10 +71,12 @@ void rill__peer_expire_requests(struct rill_torrent *t, struct rill__peer *p, ui
 void rill__torrent_detach(struct rill_torrent *t, struct rill__peer *p)
 {
     bool was_unchoked = !p->core.am_choking;
+    rill__meta_peer_gone(t, p);
+    rill__pex_peer_gone(p);
     rill__peer_expire_requests(t, p, 0);
-    if (p->pick.all)
+    if (p->pick.all && t->picker)
         rill_picker_peer_lost_all(t->picker);
-    else if (p->have.count)
+    else if (p->have.count && t->picker)
         rill_picker_peer_lost(t->picker, &p->have);
     p->pick.all = false;
     rill_bitfield_free(&p->have);
@@ -96,6 +100,11 @@ static void send_ext_handshake(struct rill_torrent *t, struct rill__peer *p)
     hs.reqq = RILL_PEER_MAX_THEIR_QUEUE;
     hs.p = t->s->port;
     hs.upload_only = rill__torrent_seeding(t);
+    hs.m[RILL_WIRE_EXT_UT_METADATA] = RILL__EXT_ID_UT_METADATA;
+    if (rill__pex_allowed(t))
+        hs.m[RILL_WIRE_EXT_UT_PEX] = RILL__EXT_ID_UT_PEX;
+    if (t->state != RILL_T_METADATA && t->mi->info_len)
+        hs.metadata_size = t->mi->info_len;
     if (p->addr.ss_family == AF_INET) {
         memcpy(hs.yourip, &((struct sockaddr_in *)&p->addr)->sin_addr, 4);
         hs.yourip_len = 4;
@@ -142,7 +151,11 @@ void rill__torrent_peer_ready(struct rill_torrent *t, struct rill__peer *p)
               p->outgoing ? "outgoing" : "incoming");
     if (p->extended)
         send_ext_handshake(t, p);
-    send_have_state(t, p);
+    if (t->state != RILL_T_METADATA)
+        send_have_state(t, p);
+    else if (p->fast)
+        rill__peer_send_simple(p, RILL_WIRE_HAVE_NONE);
+    rill__dht_send_port(t, p);
 }
 
 void rill__peer_update_interest(struct rill_torrent *t, struct rill__peer *p)
@@ -301,9 +314,16 @@ static void on_allowed_fast(struct rill_torrent *t, struct rill__peer *p, uint32
 
 static void on_extended(struct rill_torrent *t, struct rill__peer *p, const struct rill_wire_msg *m)
 {
-    (void)t;
+    if (m->ext_id == RILL__EXT_ID_UT_METADATA) {
+        rill__meta_on_msg(t, p, m->data, m->data_len);
+        return;
+    }
+    if (m->ext_id == RILL__EXT_ID_UT_PEX) {
+        rill__pex_on_msg(t, p, m->data, m->data_len);
+        return;
+    }
     if (m->ext_id != 0)
-        return; /* no extension messages are enabled yet */
+        return; /* an id we never gave out */
     if (rill_wire_ext_hs_parse(m->data, m->data_len, &p->ext, NULL) != 0)
         return;
     if (p->ext.reqq)
@@ -311,11 +331,23 @@ static void on_extended(struct rill_torrent *t, struct rill__peer *p, const stru
     p->upload_only = p->ext.upload_only;
     if (p->ext.v[0])
         snprintf(p->client, sizeof p->client, "%s", p->ext.v);
+    rill__meta_on_handshake(t, p);
 }
 
 void rill__torrent_on_message(struct rill_torrent *t, struct rill__peer *p,
                               const struct rill_wire_msg *m)
 {
+    if (m->type == RILL_WIRE_PORT) {
+        rill__dht_peer_port(t, p, m->port);
+        return;
+    }
+    if (t->state == RILL_T_METADATA) {
+        /* Without the metadata only the extension protocol means
+         * anything; the rest is said again after the reconnect. */
+        if (m->type == RILL_WIRE_EXTENDED)
+            on_extended(t, p, m);
+        return;
+    }
     switch (m->type) {
     case RILL_WIRE_KEEPALIVE: break;
     case RILL_WIRE_CHOKE: on_choke(t, p, true); break;

@@ -300,6 +300,33 @@ static void test_items(void **state)
     net_down(&w);
 }
 
+/* Two nodes: each is the other's only neighbour, so an announce is
+ * stored only at the other, and a lookup must read its own store too. */
+static void test_two_nodes(void **state)
+{
+    (void)state;
+    struct net w;
+    net_init(&w);
+    for (int i = 0; i < 2; i++) {
+        struct rill_dht_opts c = {.bind4 = "127.0.0.1:0", .rng_seed = 70 + (uint64_t)i};
+        assert_int_equal(rill_dht_new(&w.node[i], w.base, &c), 0);
+    }
+    char a[64];
+    snprintf(a, sizeof a, "127.0.0.1:%u", rill_dht_port(w.node[0], 4));
+    assert_int_equal(rill_dht_bootstrap(w.node[1], a), 0);
+    run_until(&w, none_bootstrapping, &w);
+    uint8_t ih[RILL_KRPC_ID_LEN];
+    tu_fill(ih, sizeof ih, 71);
+    struct found ann = {0}, got = {0};
+    assert_int_equal(rill_dht_announce(w.node[0], ih, 4000, on_peers, &ann), 0);
+    run_until(&w, found_done, &ann);
+    assert_int_equal(rill_dht_get_peers(w.node[1], ih, on_peers, &got), 0);
+    run_until(&w, found_done, &got);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.peers[0].port, 4000);
+    net_down(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit_and_ip),
         cmocka_unit_test(test_state_file),
         cmocka_unit_test(test_items),
+        cmocka_unit_test(test_two_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

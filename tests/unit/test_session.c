@@ -290,7 +290,9 @@ static void test_choke_settings(void **state)
     for (int i = 0; i < 2; i++) {
         char d[600];
         swarm_leech_dir(&sw, i, d, sizeof d);
-        struct rill_torrent_params lp = {.mi = &sw.mi, .dir = d, .no_trackers = true};
+        /* No peer exchange: the leechers must not find each other. */
+        struct rill_torrent_params lp = {
+            .mi = &sw.mi, .dir = d, .no_trackers = true, .no_pex = true};
         leech[i] = swarm_leech(&sw, 20 + (uint64_t)i, &lp, &lt[i]);
     }
     unsigned max_unchoked = watch_seed(&sw, st); /* 1.5 s: well inside the first 10 s round */
