@@ -37,6 +37,11 @@ int cli_cmd_sim(int argc, char **argv);
 int cli_cmd_dht(int argc, char **argv);
 int cli_cmd_sim_dht(int argc, char **argv);
 
+/* Pings the DHT nodes nodes[0..n) ("HOST:PORT", names resolved here,
+ * blocking), or the well-known routers when n is 0; returns how many pings
+ * went out. cli/dht_boot.c */
+int cli_dht_bootstrap(struct rill_dht *d, const char *const *nodes, size_t n, bool quiet);
+
 /* ------------------------------------------------------------ messages */
 
 /* Prints "rill: MESSAGE\n" on stderr. */
@@ -226,6 +231,13 @@ int cli_parse_classes(const char *spec, struct rill_model *m, const char **why);
     "Network:\n" \
     "      --peer HOST:PORT    connect to this peer too ([v6]:PORT); repeatable\n" \
     "      --no-trackers       do not contact the torrent's trackers\n" \
+    "      --no-dht            no DHT node (the Mainline DHT finds peers without\n" \
+    "                          trackers; private torrents never use it)\n" \
+    "      --dht-port N        its UDP port (default: the listening port, else any)\n" \
+    "      --bootstrap H:P     join the DHT through this node (repeatable; default:\n" \
+    "                          the well-known routers, see rill dht --help)\n" \
+    "      --dht-state FILE    keep the DHT node's id and good nodes here\n" \
+    "      --no-pex            no peer exchange (BEP 11)\n" \
     "      --port N            listening port (default 6881, or the next free one\n" \
     "                          up to 6889, else any; 0: any free port)\n" \
     "      --bind ADDR         listen on ADDR and connect from it (default 0.0.0.0)\n" \
@@ -267,6 +279,15 @@ struct cli_xfer_args {
     int choker;                     /* enum rill_choke_mode */
     uint64_t unchoke_slots;
     int verbose;
+    /* Trackerless (cli/xfer_dht.c): a DHT node unless no_dht; peer
+     * exchange unless no_pex; a magnet link instead of a .torrent. */
+    bool no_dht, no_pex, dht_port_given;
+    uint64_t dht_port;
+    const char **boot; /* --bootstrap values, pointers into argv */
+    size_t n_boot;
+    const char *dht_state;
+    const char *torrent_out; /* --save-torrent: where a magnet's .torrent goes */
+    struct rill_magnet *magnet;
 };
 
 /* Parses the options of `rill get` (seed false) or `rill seed`, printing
@@ -275,9 +296,30 @@ struct cli_xfer_args {
  * free it with free(). */
 int cli_xfer_parse(struct cli_xfer_args *a, int argc, char **argv, bool seed,
                    const char *usage);
-/* Loads a->torrent into `mi`: -1 to go on, else the exit status after a
- * message (a magnet link is refused: not supported yet). */
-int cli_xfer_load(const struct cli_xfer_args *a, struct rill_metainfo *mi);
+/* Loads a->torrent into `mi`, or a magnet link into a->magnet: -1 to go
+ * on, else the exit status after a message. */
+int cli_xfer_load(struct cli_xfer_args *a, struct rill_metainfo *mi);
+/* Frees what cli_xfer_parse and cli_xfer_load allocated. */
+void cli_xfer_free(struct cli_xfer_args *a);
+/* Option codes of the trackerless options (cli_xfer_dht_option). */
+enum {
+    CLI_OPT_NO_DHT = 400,
+    CLI_OPT_DHT_PORT,
+    CLI_OPT_BOOTSTRAP,
+    CLI_OPT_DHT_STATE,
+    CLI_OPT_NO_PEX,
+    CLI_OPT_SAVE_TORRENT,
+};
+
+/* The DHT node of rill get / rill seed on `base`, bootstrapped: -1 and
+ * *out set (NULL with --no-dht), else the exit status after a message. */
+int cli_xfer_dht_open(const struct cli_xfer_args *a, struct event_base *base,
+                      struct rill_dht **out);
+/* Applies a trackerless option (--no-dht, --dht-port, --bootstrap,
+ * --dht-state, --no-pex, --save-torrent): -1 to go on, else the exit
+ * status; 0 when `c` is not one of them. */
+int cli_xfer_dht_option(struct cli_xfer_args *a, int c, const char *val);
+
 /* Runs one torrent to its end on an event loop: the download, then seeding
  * if asked, until a signal. Returns the exit status. */
 int cli_xfer_run(const struct cli_xfer_args *a, const struct rill_metainfo *mi);

@@ -62,9 +62,10 @@ enum {
 };
 
 /* rill get's own options come first; rill seed takes the rest. */
-#define GET_ONLY_OPTIONS 6
+#define GET_ONLY_OPTIONS 7
 static const struct option options[] = {
     {"output", required_argument, NULL, 'o'},
+    {"save-torrent", required_argument, NULL, CLI_OPT_SAVE_TORRENT},
     {"seed", no_argument, NULL, OPT_SEED},
     {"only", required_argument, NULL, OPT_ONLY},
     {"sequential", no_argument, NULL, OPT_SEQUENTIAL},
@@ -79,6 +80,11 @@ static const struct option options[] = {
     {"recheck", no_argument, NULL, OPT_RECHECK},
     {"peer", required_argument, NULL, OPT_PEER},
     {"no-trackers", no_argument, NULL, OPT_NO_TRACKERS},
+    {"no-dht", no_argument, NULL, CLI_OPT_NO_DHT},
+    {"dht-port", required_argument, NULL, CLI_OPT_DHT_PORT},
+    {"bootstrap", required_argument, NULL, CLI_OPT_BOOTSTRAP},
+    {"dht-state", required_argument, NULL, CLI_OPT_DHT_STATE},
+    {"no-pex", no_argument, NULL, CLI_OPT_NO_PEX},
     {"port", required_argument, NULL, OPT_PORT},
     {"bind", required_argument, NULL, OPT_BIND},
     {"max-up", required_argument, NULL, OPT_MAX_UP},
@@ -195,7 +201,10 @@ static int apply_option(struct cli_xfer_args *a, int c, const char *val, const c
     case 'q': a->quiet = true; return -1;
     case 'v': a->verbose += a->verbose < 2; return -1;
     case 'h': fputs(usage, stdout); return CLI_EXIT_OK;
-    default: return cli_usage_hint(a->cmd);
+    default: {
+        int st = cli_xfer_dht_option(a, c, val);
+        return st ? st : cli_usage_hint(a->cmd);
+    }
     }
 }
 
@@ -206,9 +215,10 @@ int cli_xfer_parse(struct cli_xfer_args *a, int argc, char **argv, bool seed, co
     a->dir = ".";
     a->seed = seed;
     a->port = DEFAULT_PORT;
-    /* Every --peer is one argument, so argc bounds their number. */
+    /* Every --peer or --bootstrap is one argument: argc bounds them. */
     a->peers = calloc((size_t)argc + 1, sizeof *a->peers);
-    if (!a->peers) {
+    a->boot = calloc((size_t)argc + 1, sizeof *a->boot);
+    if (!a->peers || !a->boot) {
         cli_error("out of memory");
         return CLI_EXIT_IO;
     }
@@ -224,7 +234,8 @@ int cli_xfer_parse(struct cli_xfer_args *a, int argc, char **argv, bool seed, co
         if (argc - optind > want)
             cli_error("%s: too many arguments", a->cmd);
         else
-            cli_error(seed ? "seed: expected FILE.torrent and DIR" : "get: missing FILE.torrent");
+            cli_error(seed ? "seed: expected FILE.torrent and DIR"
+                           : "get: missing FILE.torrent or a magnet link");
         return cli_usage_hint(a->cmd);
     }
     a->torrent = argv[optind];
@@ -237,8 +248,9 @@ int cli_xfer_parse(struct cli_xfer_args *a, int argc, char **argv, bool seed, co
 
 struct xfer {
     const struct cli_xfer_args *a;
-    const struct rill_metainfo *mi;
+    const struct rill_metainfo *mi; /* NULL while a magnet's metadata is fetched */
     struct event_base *base;
+    struct rill_dht *dht;
     struct rill_session *session;
     struct rill_torrent *t;
     struct event *sigint, *sigterm, *tick, *stop_ev, *deadline;
@@ -255,7 +267,8 @@ struct xfer {
 
 static bool has_trackers(const struct xfer *x)
 {
-    return !x->a->no_trackers && x->mi->tier_count > 0;
+    size_t n = x->mi ? x->mi->tier_count : x->a->magnet->tracker_count;
+    return !x->a->no_trackers && n > 0;
 }
 
 /* A line for people on stderr, unless --quiet. */
@@ -381,6 +394,35 @@ static void on_complete(void *ctx, struct rill_torrent *t)
                                                   : "Ctrl-C");
 }
 
+static void on_metadata(void *ctx, struct rill_torrent *t, const char *path)
+{
+    struct xfer *x = ctx;
+    x->mi = rill_torrent_metainfo(t);
+    if (x->a->json_log) {
+        struct cli_json j;
+        cli_json_init(&j, stdout);
+        cli_json_object_compact(&j);
+        cli_json_key(&j, "event");
+        cli_json_cstr(&j, "metadata");
+        cli_json_key(&j, "t_ms");
+        cli_json_u64(&j, cli_now_ms() - x->status.start_ms);
+        cli_json_key(&j, "name");
+        cli_json_cstr(&j, x->mi->name);
+        cli_json_key(&j, "torrent");
+        cli_json_cstr(&j, path);
+        cli_json_key(&j, "total_size");
+        cli_json_u64(&j, x->mi->total_size);
+        cli_json_key(&j, "pieces");
+        cli_json_u64(&j, x->mi->piece_count);
+        cli_json_end(&j);
+        cli_json_finish(&j);
+        fflush(stdout);
+    }
+    char a[CLI_SIZE_BUF];
+    say(x, "metadata: %s, %s in %" PRIu32 " pieces; saved as %s", x->mi->name,
+        cli_fmt_size(x->mi->total_size, a), x->mi->piece_count, path);
+}
+
 static void on_stopped(void *ctx, struct rill_torrent *t, int error)
 {
     struct xfer *x = ctx;
@@ -455,7 +497,11 @@ static int runtime_exit(int err)
 static int open_session(struct xfer *x)
 {
     const struct cli_xfer_args *a = x->a;
+    int st = cli_xfer_dht_open(a, x->base, &x->dht);
+    if (st >= 0)
+        return st;
     struct rill_session_opts so = {
+        .dht = x->dht,
         .bind = a->bind,
         .port = (uint16_t)a->port,
         .max_up = a->max_up,
@@ -501,6 +547,10 @@ static int add_torrent(struct xfer *x)
         .no_upload = a->no_upload,
         .max_peers = (unsigned)a->max_peers,
         .no_trackers = a->no_trackers,
+        .magnet = a->magnet,
+        .torrent_out = a->torrent_out,
+        .no_pex = a->no_pex,
+        .on_metadata = on_metadata,
         .on_complete = on_complete,
         .on_stopped = on_stopped,
         .ctx = x,
@@ -520,11 +570,17 @@ static int add_torrent(struct xfer *x)
     return -1;
 }
 
+static void magnet_start(struct xfer *x, uint16_t port);
+
 /* What was started, for people and for programs. */
 static void announce_start(struct xfer *x)
 {
     const struct rill_metainfo *mi = x->mi;
     uint16_t port = rill_session_port(x->session);
+    if (!mi) {
+        magnet_start(x, port);
+        return;
+    }
     if (x->a->json_log) {
         char hex[2 * RILL_SHA1_LEN + 1];
         rill_hex(mi->info_hash, RILL_SHA1_LEN, hex);
@@ -560,6 +616,37 @@ static void announce_start(struct xfer *x)
         mi->piece_count, x->a->dir);
 }
 
+/* A magnet: nothing known yet but the info-hash. */
+static void magnet_start(struct xfer *x, uint16_t port)
+{
+    char hex[2 * RILL_SHA1_LEN + 1];
+    rill_hex(x->a->magnet->info_hash, RILL_SHA1_LEN, hex);
+    if (x->a->json_log) {
+        struct cli_json j;
+        cli_json_init(&j, stdout);
+        cli_json_object_compact(&j);
+        cli_json_key(&j, "event");
+        cli_json_cstr(&j, "started");
+        cli_json_key(&j, "t_ms");
+        cli_json_u64(&j, cli_now_ms() - x->status.start_ms);
+        cli_json_key(&j, "command");
+        cli_json_cstr(&j, x->a->cmd);
+        cli_json_key(&j, "info_hash");
+        cli_json_cstr(&j, hex);
+        cli_json_key(&j, "magnet");
+        cli_json_bool(&j, true);
+        cli_json_key(&j, "dir");
+        cli_json_cstr(&j, x->a->dir);
+        cli_json_key(&j, "port");
+        cli_json_u64(&j, port);
+        cli_json_end(&j);
+        cli_json_finish(&j);
+        fflush(stdout);
+    }
+    say(x, "magnet %s: fetching the metadata from peers (%s), into %s", hex,
+        x->dht ? "trackers, DHT and peer exchange" : "trackers and peer exchange", x->a->dir);
+}
+
 /* After the loop: the last word and the exit status. */
 static int finish(struct xfer *x)
 {
@@ -588,7 +675,7 @@ static int finish(struct xfer *x)
 
 int cli_xfer_run(const struct cli_xfer_args *a, const struct rill_metainfo *mi)
 {
-    struct xfer x = {.a = a, .mi = mi};
+    struct xfer x = {.a = a, .mi = a->magnet ? NULL : mi};
     cli_status_init(&x.status, a->quiet, a->json_log, cli_now_ms());
     /* A peer that closes its socket must be an error on write, not death. */
     signal(SIGPIPE, SIG_IGN);
@@ -617,25 +704,26 @@ int cli_xfer_run(const struct cli_xfer_args *a, const struct rill_metainfo *mi)
     /* Closes the torrent too, saving its resume data. */
     if (x.session)
         rill_session_free(x.session);
+    rill_dht_free(x.dht); /* after the session, which used it */
     if (x.base)
         event_base_free(x.base);
     return status;
 }
 
-int cli_xfer_load(const struct cli_xfer_args *a, struct rill_metainfo *mi)
+int cli_xfer_load(struct cli_xfer_args *a, struct rill_metainfo *mi)
 {
     if (strncasecmp(a->torrent, "magnet:", 7) == 0) {
-        struct rill_magnet m = {0};
+        if (strcmp(a->cmd, "seed") == 0) {
+            cli_error("seed: a magnet link holds no data to seed: use rill get first");
+            return CLI_EXIT_USAGE;
+        }
         struct rill_error err = {0};
-        int rc = rill_magnet_parse(&m, a->torrent, strlen(a->torrent), &err);
-        rill_magnet_free(&m);
+        a->magnet = calloc(1, sizeof *a->magnet);
+        int rc = a->magnet ? rill_magnet_parse(a->magnet, a->torrent, strlen(a->torrent), &err)
+                           : RILL_ENOMEM;
         if (rc < 0)
             return cli_report("magnet link", rc, &err);
-        cli_error("%s: magnet links are not supported yet: fetching the torrent from "
-                  "peers needs the DHT and metadata exchange (BEP 9), still to come; "
-                  "use the .torrent file",
-                  a->cmd);
-        return CLI_EXIT_INVALID;
+        return -1;
     }
     struct rill_error err = {0};
     int rc = rill_metainfo_load(mi, a->torrent, &err);
@@ -654,6 +742,15 @@ int cli_cmd_get(int argc, char **argv)
     if (status < 0)
         status = cli_xfer_run(&a, &mi);
     rill_metainfo_free(&mi);
-    free(a.peers);
+    cli_xfer_free(&a);
     return status;
+}
+
+void cli_xfer_free(struct cli_xfer_args *a)
+{
+    free(a->peers);
+    free(a->boot);
+    if (a->magnet)
+        rill_magnet_free(a->magnet);
+    free(a->magnet);
 }

@@ -69,6 +69,6 @@ int cli_cmd_seed(int argc, char **argv)
     }
     free(root);
     rill_metainfo_free(&mi);
-    free(a.peers);
+    cli_xfer_free(&a);
     return status;
 }

@@ -19,13 +19,6 @@
 #define TICK_MS 50
 #define REBOOT_MS 60000 /* a node with an empty table tries the routers again */
 
-static const char *const ROUTERS[] = {
-    "router.bittorrent.com:6881",
-    "dht.transmissionbt.com:6881",
-    "router.utorrent.com:6881",
-    "dht.libtorrent.org:25401",
-};
-
 enum phase { JOINING, ASKING, SERVING, DONE };
 
 struct run {
@@ -64,54 +57,9 @@ static void fmt_peer(const struct rill_peer_addr *p, char *out, size_t cap)
     snprintf(out, cap, p->addr_len == 4 ? "%s:%u" : "[%s]:%u", ip, p->port);
 }
 
-/* ------------------------------------------------------------ bootstrap */
-
-/* Resolves one HOST:PORT (checked by cli_check_peer) and pings every
- * address of a family we have; returns how many pings went out. */
-static int bootstrap_one(struct run *r, const char *hostport)
-{
-    if (rill_dht_bootstrap(r->d, hostport) == 0)
-        return 1; /* an address literal */
-    const char *colon = strrchr(hostport, ':');
-    char host[256];
-    size_t hl = (size_t)(colon - hostport);
-    if (hostport[0] == '[' || hl >= sizeof host)
-        return 0; /* a literal of a family we have no socket for */
-    memcpy(host, hostport, hl);
-    host[hl] = 0;
-    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-                                    .ai_flags = EVUTIL_AI_NUMERICSERV};
-    struct evutil_addrinfo *res = NULL;
-    if (evutil_getaddrinfo(host, colon + 1, &hints, &res) != 0) {
-        log_line(r, "cannot resolve %s", host);
-        return 0;
-    }
-    int sent = 0;
-    for (struct evutil_addrinfo *ai = res; ai; ai = ai->ai_next) {
-        char ip[INET6_ADDRSTRLEN], lit[INET6_ADDRSTRLEN + 16];
-        const void *src = ai->ai_family == AF_INET
-                              ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-                              : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
-            !inet_ntop(ai->ai_family, src, ip, sizeof ip))
-            continue;
-        snprintf(lit, sizeof lit, ai->ai_family == AF_INET ? "%s:%s" : "[%s]:%s", ip, colon + 1);
-        sent += rill_dht_bootstrap(r->d, lit) == 0;
-    }
-    evutil_freeaddrinfo(res);
-    return sent;
-}
-
 static int bootstrap(struct run *r)
 {
-    int sent = 0;
-    if (r->a->n_boot)
-        for (size_t i = 0; i < r->a->n_boot; i++)
-            sent += bootstrap_one(r, r->a->boot[i]);
-    else
-        for (size_t i = 0; i < CLI_ARRAY_LEN(ROUTERS); i++)
-            sent += bootstrap_one(r, ROUTERS[i]);
-    return sent;
+    return cli_dht_bootstrap(r->d, r->a->boot, r->a->n_boot, r->a->quiet);
 }
 
 /* -------------------------------------------------------------- output */

@@ -72,6 +72,11 @@ void cli_status_format(char *buf, size_t cap, const struct rill_torrent_stats *s
         return;
     buf[0] = '\0';
     char a[CLI_SIZE_BUF], b[CLI_SIZE_BUF];
+    if (st->state == RILL_T_METADATA) {
+        add(&l, "metadata  %" PRIu32 "/%" PRIu32 " pieces  peers %u  from DHT %u, PEX %u",
+            st->metadata_have, st->metadata_pieces, st->peers, st->dht_peers, st->pex_peers);
+        return;
+    }
     unsigned pm = permille(st->have_wanted, st->total_wanted);
     add(&l, "%s  %u.%u%%", cli_state_name(st->state), pm / 10, pm % 10);
     if (st->state == RILL_T_SEEDING) {

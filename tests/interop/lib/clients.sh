@@ -9,7 +9,8 @@
 # Every process is started in the background under `timeout` (a hard cap of
 # HARNESS_LIFETIME seconds, default 600), registered with track_pid, given a
 # NAME, and logged to $LOGS/NAME.log. Everything listens on 127.0.0.x only,
-# with DHT, LSD, PEX, UPnP, NAT-PMP and uTP off. Waits are bounded and fail
+# with DHT, LSD, PEX, UPnP, NAT-PMP and uTP off (the DHT helpers below turn
+# the DHT on, joined through a given loopback node only). Waits are bounded and fail
 # with a message that says what was awaited; when the script exits non-zero,
 # the tail of every log is printed (HARNESS_LOG_LINES, default 40) and, with
 # HARNESS_KEEP=1, the logs are copied to a directory that survives the run.
@@ -28,6 +29,11 @@
 #             transmission_add TORRENT DIR [CONFIGDIR] | transmission_wait_done T [CONFIGDIR]
 #             transmission_stop [CONFIGDIR]
 #             rill_seed NAME TORRENT DIR PORT [opts] | rill_get NAME TORRENT DIR [opts]
+# DHT:        magnet_of TORRENT | rill_dht_node NAME ADDR PORT [opts]
+#             rill_seed_dht NAME TORRENT DIR PORT ADDR BOOT [opts]
+#             rill_get_dht NAME TORRENT|MAGNET DIR PORT ADDR BOOT [opts]
+#             lt_magnet NAME MAGNET DIR PORT ADDR BOOT [lt_client.py opts]
+#             (lt_seed passes --dht-bootstrap BOOT through to lt_client.py)
 # Tools:      evil_peer NAME TORRENT DATA PORT MODE [opts] | bt_splice NAME TORRENT A B
 
 HARNESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -390,7 +396,9 @@ _tr_remote() { # CONFIGDIR ARGS...
 
 # transmission_start CONFIGDIR PEERPORT RPCPORT ADDR: a transmission-daemon
 # with its own loopback address ADDR (it remembers finished peers by address)
-# and RPC on 127.0.0.1:RPCPORT. It never dials 127.x peers that a tracker
+# and RPC on 127.0.0.1:RPCPORT. TR_DHT_ENABLED=true turns its DHT on (it
+# joins through CONFIGDIR/dht.bootstrap, lines "HOST PORT"; TR_DHT_VERBOSE=1
+# in the environment makes it log its DHT traffic). It never dials 127.x peers that a tracker
 # names, but accepts their connections. The other transmission_* helpers act
 # on this daemon unless given its CONFIGDIR. Process name: tr-BASENAME.
 transmission_start() {
@@ -411,7 +419,7 @@ EOF
   "peer-port": $pport,
   "peer-port-random-on-start": false,
   "port-forwarding-enabled": false,
-  "dht-enabled": false,
+  "dht-enabled": ${TR_DHT_ENABLED:-false},
   "lpd-enabled": false,
   "pex-enabled": false,
   "utp-enabled": false,
@@ -508,7 +516,7 @@ rill_seed() {
     case $a in --bind=*) addr=${a#--bind=} ;; *) [ "$prev" != --bind ] || addr=$a ;; esac
     prev=$a
   done
-  spawn "$name" "$RILL" seed "$torrent" "$dir" --port "$port" "$@"
+  spawn "$name" "$RILL" seed "$torrent" "$dir" --port "$port" --no-dht "$@"
   wait_for_port "$addr" "$port" 60 tcp "$name"
 }
 
@@ -517,7 +525,7 @@ rill_seed() {
 rill_get() {
   local name=$1 torrent=$2 dir=$3; shift 3
   mkdir -p "$dir"
-  spawn "$name" "$RILL" get "$torrent" -o "$dir" "$@"
+  spawn "$name" "$RILL" get "$torrent" -o "$dir" --no-dht "$@"
 }
 
 # evil_peer NAME TORRENT DATA PORT MODE [evil_peer.py options...]: a hostile
@@ -538,4 +546,55 @@ bt_splice() {
   spawn "$name" "$PY" "$HARNESS_TOOLS/bt_splice.py" --torrent "$torrent" --a "$a" --b "$b" \
     --timeout "$HARNESS_LIFETIME" "$@"
   wait_log "$name" '^SPLICED' 30 "both handshakes"
+}
+
+# ------------------------------------------------------------------------ DHT
+# Trackerless swarms on loopback: a `rill dht` node everyone joins through,
+# and clients with their DHT on, bound to their own 127.0.0.x address.
+
+# magnet_of TORRENT: a magnet link with the info-hash only (no name, no
+# tracker, no peer): everything else must come from the DHT and the peers.
+magnet_of() { echo "magnet:?xt=urn:btih:$(info_hash "$1")"; }
+
+# rill_dht_node NAME ADDR PORT [rill dht options...]: a `rill dht` node on UDP
+# ADDR:PORT (IPv4 only, no state file). Give it a --bootstrap: without one it
+# would try the well-known routers on the Internet.
+rill_dht_node() {
+  local name=$1 addr=$2 port=$3; shift 3
+  spawn "$name" "$RILL" dht --no-state -4 --bind "$addr" --port "$port" "$@"
+  wait_for_port "$addr" "$port" 10 udp "$name"
+}
+
+# rill_seed_dht NAME TORRENT DIR PORT ADDR BOOT [rill options...]: `rill seed`
+# on ADDR:PORT with its DHT node on UDP ADDR:PORT, joined through BOOT
+# (HOST:PORT); no trackers. Returns once it listens.
+rill_seed_dht() {
+  local name=$1 torrent=$2 dir=$3 port=$4 addr=$5 boot=$6; shift 6
+  spawn "$name" "$RILL" seed "$torrent" "$dir" --port "$port" --bind "$addr" \
+    --bootstrap "$boot" --no-trackers "$@"
+  wait_for_port "$addr" "$port" 60 tcp "$name"
+  wait_for_port "$addr" "$port" 10 udp "$name"
+}
+
+# rill_get_dht NAME TORRENT|MAGNET DIR PORT ADDR BOOT [rill options...]:
+# `rill get` in the background, on ADDR:PORT with its DHT joined through
+# BOOT; use wait_exit NAME TIMEOUT 0 for its end.
+rill_get_dht() {
+  local name=$1 src=$2 dir=$3 port=$4 addr=$5 boot=$6; shift 6
+  mkdir -p "$dir"
+  spawn "$name" "$RILL" get "$src" -o "$dir" --port "$port" --bind "$addr" \
+    --bootstrap "$boot" "$@"
+}
+
+# lt_magnet NAME MAGNET DIR PORT ADDR BOOT [lt_client.py options...]:
+# libtorrent adds MAGNET (no peers, no trackers) with its DHT on, joined
+# through BOOT, and exits 0 once the download is complete (see wait_exit);
+# it writes the metadata it fetched to DIR.torrent. Returns once it listens.
+lt_magnet() {
+  local name=$1 magnet=$2 dir=$3 port=$4 addr=$5 boot=$6; shift 6
+  mkdir -p "$dir"
+  spawn "$name" "$PY" "$LT_CLIENT" --magnet "$magnet" --save "$dir" --leech \
+    --exit-when-done --port "$port" --bind "$addr" --dht-bootstrap "$boot" \
+    --save-torrent "$dir.torrent" --timeout "$HARNESS_LIFETIME" "$@"
+  wait_log "$name" '^READY' 60 "READY"
 }
