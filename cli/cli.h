@@ -238,6 +238,8 @@ int cli_parse_classes(const char *spec, struct rill_model *m, const char **why);
     "                          the well-known routers, see rill dht --help)\n" \
     "      --dht-state FILE    keep the DHT node's id and good nodes here\n" \
     "      --no-pex            no peer exchange (BEP 11)\n" \
+    "      --no-lsd            no local service discovery (BEP 14: torrents\n" \
+    "                          announced to the LAN's multicast group)\n" \
     "      --port N            listening port (default 6881, or the next free one\n" \
     "                          up to 6889, else any; 0: any free port)\n" \
     "      --bind ADDR         listen on ADDR and connect from it (default 0.0.0.0)\n" \
@@ -281,7 +283,7 @@ struct cli_xfer_args {
     int verbose;
     /* Trackerless (cli/xfer_dht.c): a DHT node unless no_dht; peer
      * exchange unless no_pex; a magnet link instead of a .torrent. */
-    bool no_dht, no_pex, dht_port_given;
+    bool no_dht, no_pex, no_lsd, dht_port_given;
     uint64_t dht_port;
     const char **boot; /* --bootstrap values, pointers into argv */
     size_t n_boot;
@@ -309,6 +311,7 @@ enum {
     CLI_OPT_DHT_STATE,
     CLI_OPT_NO_PEX,
     CLI_OPT_SAVE_TORRENT,
+    CLI_OPT_NO_LSD,
 };
 
 /* The DHT node of rill get / rill seed on `base`, bootstrapped: -1 and
@@ -316,7 +319,7 @@ enum {
 int cli_xfer_dht_open(const struct cli_xfer_args *a, struct event_base *base,
                       struct rill_dht **out);
 /* Applies a trackerless option (--no-dht, --dht-port, --bootstrap,
- * --dht-state, --no-pex, --save-torrent): -1 to go on, else the exit
+ * --dht-state, --no-pex, --no-lsd, --save-torrent): -1 to go on, else the exit
  * status; 0 when `c` is not one of them. */
 int cli_xfer_dht_option(struct cli_xfer_args *a, int c, const char *val);
 

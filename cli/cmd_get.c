@@ -85,6 +85,7 @@ static const struct option options[] = {
     {"bootstrap", required_argument, NULL, CLI_OPT_BOOTSTRAP},
     {"dht-state", required_argument, NULL, CLI_OPT_DHT_STATE},
     {"no-pex", no_argument, NULL, CLI_OPT_NO_PEX},
+    {"no-lsd", no_argument, NULL, CLI_OPT_NO_LSD},
     {"port", required_argument, NULL, OPT_PORT},
     {"bind", required_argument, NULL, OPT_BIND},
     {"max-up", required_argument, NULL, OPT_MAX_UP},
@@ -502,6 +503,7 @@ static int open_session(struct xfer *x)
         return st;
     struct rill_session_opts so = {
         .dht = x->dht,
+        .lsd = !a->no_lsd,
         .bind = a->bind,
         .port = (uint16_t)a->port,
         .max_up = a->max_up,

@@ -14,6 +14,7 @@ int cli_xfer_dht_option(struct cli_xfer_args *a, int c, const char *val)
     switch (c) {
     case CLI_OPT_NO_DHT: a->no_dht = true; return -1;
     case CLI_OPT_NO_PEX: a->no_pex = true; return -1;
+    case CLI_OPT_NO_LSD: a->no_lsd = true; return -1;
     case CLI_OPT_DHT_STATE: a->dht_state = val; return -1;
     case CLI_OPT_SAVE_TORRENT: a->torrent_out = val; return -1;
     case CLI_OPT_DHT_PORT:

@@ -442,6 +442,10 @@ struct rill_session_opts {
     void *log_ctx;
     bool json_log;
     int verbosity;               /* 0 warnings and milestones, 1 peers, 2 messages */
+    /* Local service discovery (BEP 14): torrents that are not private are
+     * announced to the LAN's multicast group on the bind address's
+     * interface every 5 minutes, and peers announced there are dialed. */
+    bool lsd;
     /* A DHT node on the same event base (rill_dht_new), owned by the
      * caller and outliving the session: torrents that are not private look
      * up and announce their peers in it. NULL: no DHT. */
@@ -537,7 +541,7 @@ struct rill_torrent_stats {
     int error;                           /* last fatal error, or 0 */
     uint64_t metadata_size;              /* a magnet's info dictionary, once a peer says */
     uint32_t metadata_pieces, metadata_have;
-    unsigned dht_peers, pex_peers;       /* addresses learned from each */
+    unsigned dht_peers, pex_peers, lsd_peers; /* addresses learned from each */
 };
 
 void rill_torrent_stats(const struct rill_torrent *t, struct rill_torrent_stats *st);

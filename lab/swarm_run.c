@@ -138,11 +138,11 @@ static int spawn_leech(struct swarm_run *w, struct leech *l)
      * draws the allowed-fast pieces from the address's /24, so on one shared
      * address every newcomer would fetch the same 10 pieces first. */
     snprintf(addr, sizeof addr, "127.%u.%u.1", 1 + p->index / 256, p->index % 256);
-    char *argv[MAX_ARGS] = {(char *)w->o->rill, "get",     w->torrent, "-o",
-                            dir,                  "--port",  "0",        "--no-dht",
-                            "--bind",             addr,      "--json-log", "-q",
-                            "--picker",           (char *)picker_names[c->picker]};
-    size_t n = 14;
+    char *argv[MAX_ARGS] = {(char *)w->o->rill, "get",      w->torrent, "-o",
+                            dir,                  "--port",   "0",        "--no-dht",
+                            "--no-lsd",           "--bind",   addr,       "--json-log",
+                            "-q",                 "--picker", (char *)picker_names[c->picker]};
+    size_t n = 15;
     if (p->up == 0) {
         argv[n++] = "--no-upload";
     } else {
@@ -355,10 +355,10 @@ static int prepare(struct swarm_run *w)
     char up[32], slots[16];
     snprintf(up, sizeof up, "%llu", (unsigned long long)w->c->seed_up);
     char *sargv[MAX_ARGS] = {(char *)w->o->rill, "seed",      w->torrent, w->content,
-                             "--port",             "0",         "--no-dht", "--bind",
-                             "127.0.0.1",          "--json-log", "-q",      "--max-up",
-                             up};
-    size_t n = choke_args(w->c, sargv, 13, slots, sizeof slots);
+                             "--port",             "0",         "--no-dht", "--no-lsd",
+                             "--bind",             "127.0.0.1", "--json-log", "-q",
+                             "--max-up",           up};
+    size_t n = choke_args(w->c, sargv, 14, slots, sizeof slots);
     sargv[n] = NULL;
     snprintf(log, sizeof log, "%s/seed.log", w->dir);
     keep_events(w, &w->seed, "seed");

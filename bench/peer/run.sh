@@ -181,11 +181,11 @@ bench_rill() {
     return 0
   fi
   local r=$1 dest port; dest=$(fresh_dest); port=$(free_port)
-  spawn "rill-seed$r" "$rill" seed "$torrent" "$dir" --port "$port" --no-dht
+  spawn "rill-seed$r" "$rill" seed "$torrent" "$dir" --port "$port" --no-dht --no-lsd
   wait_for_port 127.0.0.1 "$port" 120 tcp "rill-seed$r"
   SEED_PID=$(proc_pid "rill-seed$r"); wait_idle "$SEED_PID"
   run_leecher "rill -> rill" "rill-leech$r" "$dest" \
-    "$rill" get "$torrent" -o "$dest" --peer "127.0.0.1:$port" --port "$(free_port)" --no-dht
+    "$rill" get "$torrent" -o "$dest" --peer "127.0.0.1:$port" --port "$(free_port)" --no-dht --no-lsd
   stop_proc "rill-seed$r"
 }
 

@@ -12,6 +12,7 @@
 
 #include "io/clock.h"
 #include "io/conn.h"
+#include "io/lsd.h"
 #include "io/session.h"
 #include "io/sockaddr.h"
 #include "io/torrent.h"
@@ -206,6 +207,8 @@ int rill_session_new(struct rill_session **out, struct event_base *base,
         return rc;
     }
     rill__log(s, 0, "listening", "listening on %s port %u", s->bind, s->port);
+    if (s->opts.lsd)
+        (void)rill__lsd_new(s, &s->lsd); /* logs why when it cannot */
     *out = s;
     return 0;
 }
@@ -220,6 +223,7 @@ void rill_session_free(struct rill_session *s)
         rill__peer_close(s->handshaking, "session closing");
     if (s->listener)
         evconnlistener_free(s->listener);
+    rill__lsd_free(s->lsd);
     /* Runs every outstanding job's completion, which releases what the jobs
      * still held (closed peers, torrents awaiting removal). */
     rill_workers_free(s->workers);

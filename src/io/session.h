@@ -29,6 +29,7 @@ struct rill_workers;
 struct rill_picker;
 struct rill__announcer;
 struct rill_utmeta_fetch;
+struct rill__lsd;
 
 enum rill__phase {
     RILL__CONNECTING,   /* outgoing TCP connect in progress */
@@ -156,7 +157,7 @@ struct rill_torrent {
     /* Peer sources besides trackers (torrent_dht.c, torrent_pex.c). */
     uint64_t next_dht_ms;
     bool dht_busy;
-    unsigned dht_peers, pex_peers;
+    unsigned dht_peers, pex_peers, lsd_peers;
 };
 
 struct rill__ban {
@@ -184,6 +185,7 @@ struct rill_session {
     unsigned npeers;
     struct rill__ban *bans;
     size_t nbans;
+    struct rill__lsd *lsd;           /* NULL: no local service discovery */
 };
 
 /* The peer has every piece (have-all, or a full bitfield). */

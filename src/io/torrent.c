@@ -11,6 +11,7 @@
 #include "core/ut_metadata.h"
 #include "io/announcer.h"
 #include "io/conn.h"
+#include "io/lsd.h"
 #include "io/torrent.h"
 #include "io/torrent_internal.h"
 #include "io/workers.h"
@@ -409,6 +410,7 @@ int rill_session_add(struct rill_session *s, const struct rill_torrent_params *p
     }
     t->next = s->torrents;
     s->torrents = t;
+    rill__lsd_soon(s->lsd);
     *out = t;
     return 0;
 }
@@ -487,6 +489,7 @@ void rill_torrent_stats(const struct rill_torrent *t, struct rill_torrent_stats 
         rill_picker_stats(t->picker, &ps);
     st->dht_peers = t->dht_peers;
     st->pex_peers = t->pex_peers;
+    st->lsd_peers = t->lsd_peers;
     if (t->mi->info_len)
         st->metadata_size = t->mi->info_len;
     meta_stats(t, st);

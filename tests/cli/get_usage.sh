@@ -125,7 +125,7 @@ has "$err" "data.bin"
 has "$err" "rill get"
 
 # --- on loopback only: no trackers, no peers, an ephemeral port.
-LOCAL=(--no-trackers --no-dht --bind 127.0.0.1 --port 0)
+LOCAL=(--no-trackers --no-dht --no-lsd --bind 127.0.0.1 --port 0)
 
 # Data already complete: checked, then exit 0 without any peer.
 run get "$TOR" -o "$T/content" "${LOCAL[@]}" -q
@@ -179,11 +179,11 @@ for _ in $(seq 50); do [ -s "$T/hang.port" ] && break; sleep 0.1; done
 HANG="http://127.0.0.1:$(cat "$T/hang.port")/announce"
 "$RILL" create "$T/content/data.bin" -o "$T/hang.torrent" -p 16K --no-date -q -t "$HANG" >/dev/null
 start=$SECONDS
-run get "$T/hang.torrent" -o "$T/content" --bind 127.0.0.1 --port 0 --no-dht -q
+run get "$T/hang.torrent" -o "$T/content" --bind 127.0.0.1 --port 0 --no-dht --no-lsd -q
 expect_rc 0 get complete with a silent tracker
 [ $((SECONDS - start)) -le 6 ] || fail "get waited $((SECONDS - start)) s for a silent tracker"
 mkdir -p "$T/leech2"
-"$RILL" get "$T/hang.torrent" -o "$T/leech2" --bind 127.0.0.1 --port 0 --no-dht >"$T/out" 2>"$T/err" &
+"$RILL" get "$T/hang.torrent" -o "$T/leech2" --bind 127.0.0.1 --port 0 --no-dht --no-lsd >"$T/out" 2>"$T/err" &
 pid=$!
 track_pid "$pid"
 sleep 1

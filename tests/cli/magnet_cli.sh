@@ -16,7 +16,7 @@ wait_line() { # FILE TEXT: up to 10 s
 }
 
 # A seed on 127.0.0.1, no DHT: the magnet names it.
-"$RILL" seed "$T/t.torrent" "$T/src" --bind 127.0.0.1 --port 0 --no-dht --json-log >"$T/seed.out" 2>&1 &
+"$RILL" seed "$T/t.torrent" "$T/src" --bind 127.0.0.1 --port 0 --no-dht --no-lsd --json-log >"$T/seed.out" 2>&1 &
 track_pid $!
 wait_line "$T/seed.out" '"event": "started"'
 sport=$("$PY" -c 'import json,sys
@@ -24,7 +24,7 @@ for l in open(sys.argv[1]):
     if l.startswith("{") and json.loads(l).get("event") == "started": print(json.loads(l)["port"]); break' "$T/seed.out")
 
 run get "magnet:?xt=urn:btih:$IH&dn=whatever&x.pe=127.0.0.1:$sport" -o "$T/a" --bind 127.0.0.1 \
-  --port 0 --no-dht --json-log
+  --port 0 --no-dht --no-lsd --json-log
 expect_rc 0 get magnet x.pe
 cmp -s "$T/src/payload.bin" "$T/a/payload.bin" || fail "magnet download differs"
 [ -s "$T/a/payload.bin.torrent" ] || fail "no .torrent beside the data"
@@ -35,7 +35,7 @@ has "$out" '"magnet": true'
 pass "magnet with x.pe: metadata, .torrent saved, exact data"
 
 run get "magnet:?xt=urn:btih:$IH&x.pe=127.0.0.1:$sport" -o "$T/b" --save-torrent "$T/saved/x.torrent" \
-  --bind 127.0.0.1 --port 0 --no-dht -q
+  --bind 127.0.0.1 --port 0 --no-dht --no-lsd -q
 expect_rc 0 "get magnet --save-torrent"
 [ -s "$T/saved/x.torrent" ] || fail "--save-torrent wrote nothing"
 [ ! -e "$T/b/payload.bin.torrent" ] || fail "--save-torrent also wrote beside the data"
@@ -48,18 +48,18 @@ pass "--save-torrent"
 track_pid $!
 wait_line "$T/dht.log" "DHT node on UDP port"
 dport=$(sed -n 's/.*DHT node on UDP port \([0-9]*\).*/\1/p' "$T/dht.log")
-"$RILL" seed "$T/t.torrent" "$T/src" --bind 127.0.0.1 --port 0 --dht-port 0 --no-trackers \
+"$RILL" seed "$T/t.torrent" "$T/src" --bind 127.0.0.1 --port 0 --dht-port 0 --no-trackers --no-lsd \
   --bootstrap "127.0.0.1:$dport" -q >/dev/null 2>&1 &
 track_pid $!
 run get "magnet:?xt=urn:btih:$IH" -o "$T/c" --bind 127.0.0.1 --port 0 --dht-port 0 \
-  --bootstrap "127.0.0.1:$dport" --json-log
+  --bootstrap "127.0.0.1:$dport" --no-lsd --json-log
 expect_rc 0 "get magnet through the DHT"
 cmp -s "$T/src/payload.bin" "$T/c/payload.bin" || fail "DHT magnet download differs"
 pass "trackerless magnet through the DHT"
 
 # Nobody serves it: the status says metadata; SIGTERM ends it with 1.
 "$RILL" get "magnet:?xt=urn:btih:ffffffffffffffffffffffffffffffffffffffff" -o "$T/d" --bind 127.0.0.1 \
-  --port 0 --no-dht --json-log >"$T/d.out" 2>"$T/d.err" &
+  --port 0 --no-dht --no-lsd --json-log >"$T/d.out" 2>"$T/d.err" &
 pid=$!
 track_pid $pid
 wait_line "$T/d.out" '"state": "metadata"'
