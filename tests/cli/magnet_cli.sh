@@ -42,6 +42,27 @@ expect_rc 0 "get magnet --save-torrent"
 cmp -s "$T/src/payload.bin" "$T/b/payload.bin" || fail "second magnet download differs"
 pass "--save-torrent"
 
+# A liar: a peer offering metadata that does not hash to the info-hash is
+# banned, and the metadata comes from the honest seed (which starts a
+# moment later, so the liar is asked first).
+EVIL=$(dirname "$0")/../tools/evil_peer.py
+eport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.9", 0)); print(s.getsockname()[1])')
+"$PY" "$EVIL" --torrent "$T/t.torrent" --data "$T/src" --mode badmeta --bind 127.0.0.9 \
+  --listen "$eport" --timeout 60 >"$T/evil.out" 2>&1 &
+track_pid $!
+wait_line "$T/evil.out" ""
+hport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+( sleep 1.5; exec "$RILL" seed "$T/t.torrent" "$T/src" --bind 127.0.0.1 --port "$hport" --no-dht --no-lsd -q ) &
+track_pid $!
+run get "magnet:?xt=urn:btih:$IH&x.pe=127.0.0.9:$eport&x.pe=127.0.0.1:$hport" -o "$T/liar" \
+  --bind 127.0.0.1 --port 0 --no-dht --no-lsd --json-log -v
+expect_rc 0 "get magnet beside a liar"
+cmp -s "$T/src/payload.bin" "$T/liar/payload.bin" || fail "download beside a liar differs"
+has "$out" "sent metadata that does not match the info-hash"
+has "$out" "127.0.0.9:$eport"
+grep -q "sent metadata piece 0 with wrong bytes" "$T/evil.out" || fail "the liar was never asked"
+pass "a metadata liar is banned; the metadata comes from the honest seed"
+
 # Trackerless: a DHT on loopback, the seed announces there, the magnet has
 # nothing but the info-hash.
 "$RILL" dht --no-state --bind 127.0.0.1 -4 --port 0 >"$T/dht.out" 2>"$T/dht.log" &

@@ -17,6 +17,9 @@ with blocks read from --data, then misbehaves as --mode says:
   sparebits    a bitfield of the right length with the spare bits set
                (torrents whose piece count is a multiple of 8 have none:
                then it behaves like badbitfield)
+  badmeta      offers the metadata (BEP 9, ut_metadata) and serves every
+               piece of the info dictionary with wrong bytes; blocks are
+               honest (a magnet leecher must ban it and fetch elsewhere)
 
 It listens on --bind:--listen (and/or dials --connect HOST:PORT, for peers
 such as Transmission that never dial loopback addresses), optionally
@@ -47,7 +50,9 @@ PROTOCOL = b"\x13BitTorrent protocol"
 MAX_IN_MSG = 1 << 20  # what we accept from the other side (a piece is 16 KiB + 9)
 MAX_EVENTS = 200
 XOR_A5 = bytes(b ^ 0xA5 for b in range(256))
-MODES = ("honest", "corrupt", "garbage", "oversized", "vanish", "badbitfield", "sparebits")
+MODES = ("honest", "corrupt", "garbage", "oversized", "vanish", "badbitfield", "sparebits",
+         "badmeta")
+UT_METADATA_ID = 3  # our id for ut_metadata in the extended handshake
 
 
 # ---------------------------------------------------------------- metainfo
@@ -71,6 +76,16 @@ def bdecode(data, i=0):
     return data[colon + 1:colon + 1 + n], colon + 1 + n
 
 
+def bencode(v):
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, bytes):
+        return b"%d:%s" % (len(v), v)
+    if isinstance(v, dict):
+        return b"d" + b"".join(bencode(k) + bencode(v[k]) for k in sorted(v)) + b"e"
+    return b"l" + b"".join(bencode(x) for x in v) + b"e"
+
+
 def raw_info(raw):
     """The info dictionary's bytes exactly as written (what the info-hash covers)."""
     i = 1
@@ -90,7 +105,8 @@ class Torrent:
         raw = open(path, "rb").read()
         meta, _ = bdecode(raw)
         info = meta[b"info"]
-        self.info_hash = hashlib.sha1(raw_info(raw)).digest()
+        self.info = raw_info(raw)
+        self.info_hash = hashlib.sha1(self.info).digest()
         self.announce = meta.get(b"announce", b"").decode(errors="replace")
         self.piece_length = info[b"piece length"]
         self.hashes = info[b"pieces"]
@@ -145,6 +161,7 @@ class Stats:
         self.requests = 0
         self.blocks_sent = 0
         self.corrupt_blocks = 0
+        self.bad_meta_pieces = 0
         self.bytes_sent = 0
         self.conns = []       # per connection: who closed it, after how long, why
         self.events = []
@@ -206,7 +223,8 @@ class Conn:
             raise Idle("no %s for %.0fs" % (what, self.args.idle)) from e
 
     async def handshake(self):
-        ours = PROTOCOL + bytes(8) + self.t.info_hash + self.args.peer_id
+        reserved = bytes(5) + b"\x10" + bytes(2) if self.args.mode == "badmeta" else bytes(8)
+        ours = PROTOCOL + reserved + self.t.info_hash + self.args.peer_id
         if self.outgoing:
             await self.send(ours)
         hs = await self.read_exact(68, "handshake")
@@ -228,6 +246,9 @@ class Conn:
             await self.send(junk)
             await self.drain_until_closed()
             return
+        if mode == "badmeta":
+            hs = {b"m": {b"ut_metadata": UT_METADATA_ID}, b"metadata_size": len(self.t.info)}
+            await self.send(msg(20, b"\x00" + bencode(hs)))
         await self.send(msg(5, bitfield_bytes(self.t, mode)) + msg(1))
         self.log("sent bitfield (%s) and unchoke" % ("bad: " + mode if "bit" in mode else "all pieces"))
         if mode == "oversized":
@@ -269,10 +290,31 @@ class Conn:
             mid = body[0]
             if mid == 6:
                 await self.on_request(body)
+            elif mid == 20 and self.args.mode == "badmeta":
+                await self.on_extended(body)
             elif mid in (0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 14, 15, 16, 17, 20):
                 pass  # nothing to do for a seed that ignores extensions
             else:
                 self.log("ignoring message id %d (%d bytes)" % (mid, length))
+
+    async def on_extended(self, body):
+        """Their handshake (their ut_metadata id), then metadata requests,
+        answered with the right lengths and the wrong bytes."""
+        if body[1] == 0:
+            hs, _ = bdecode(body, 2)
+            self.their_meta = hs.get(b"m", {}).get(b"ut_metadata", 0)
+            return
+        if body[1] != UT_METADATA_ID or not getattr(self, "their_meta", 0):
+            return
+        req, _ = bdecode(body, 2)
+        piece = req.get(b"piece", 0)
+        chunk = self.t.info[piece * 16384:(piece + 1) * 16384]
+        if req.get(b"msg_type") != 0 or not chunk:
+            return
+        head = bencode({b"msg_type": 1, b"piece": piece, b"total_size": len(self.t.info)})
+        await self.send(msg(20, bytes([self.their_meta]) + head + chunk.translate(XOR_A5)))
+        self.stats.bad_meta_pieces += 1
+        self.log("sent metadata piece %d with wrong bytes" % piece)
 
     async def on_request(self, body):
         if len(body) != 13:
@@ -491,6 +533,7 @@ def main(argv):
         "connections": stats.connections, "handshakes": stats.handshakes,
         "requests": stats.requests, "blocks_sent": stats.blocks_sent,
         "corrupt_blocks": stats.corrupt_blocks, "bytes_sent": stats.bytes_sent,
+        "bad_meta_pieces": stats.bad_meta_pieces,
         "closed_by_peer": sum(1 for c in stats.conns if c["closed_by"] == "peer"),
         "conns": stats.conns[:MAX_EVENTS],
     }
