@@ -395,18 +395,25 @@ static void on_complete(void *ctx, struct rill_torrent *t)
                                                   : "Ctrl-C");
 }
 
+/* Starts a one-line JSON event on stdout: {"event": EVENT, "t_ms": ...;
+ * the caller adds its keys, then cli_json_end and cli_json_finish. */
+static void json_event(const struct xfer *x, struct cli_json *j, const char *event)
+{
+    cli_json_init(j, stdout);
+    cli_json_object_compact(j);
+    cli_json_key(j, "event");
+    cli_json_cstr(j, event);
+    cli_json_key(j, "t_ms");
+    cli_json_u64(j, cli_now_ms() - x->status.start_ms);
+}
+
 static void on_metadata(void *ctx, struct rill_torrent *t, const char *path)
 {
     struct xfer *x = ctx;
     x->mi = rill_torrent_metainfo(t);
     if (x->a->json_log) {
         struct cli_json j;
-        cli_json_init(&j, stdout);
-        cli_json_object_compact(&j);
-        cli_json_key(&j, "event");
-        cli_json_cstr(&j, "metadata");
-        cli_json_key(&j, "t_ms");
-        cli_json_u64(&j, cli_now_ms() - x->status.start_ms);
+        json_event(x, &j, "metadata");
         cli_json_key(&j, "name");
         cli_json_cstr(&j, x->mi->name);
         cli_json_key(&j, "torrent");
@@ -587,12 +594,7 @@ static void announce_start(struct xfer *x)
         char hex[2 * RILL_SHA1_LEN + 1];
         rill_hex(mi->info_hash, RILL_SHA1_LEN, hex);
         struct cli_json j;
-        cli_json_init(&j, stdout);
-        cli_json_object_compact(&j);
-        cli_json_key(&j, "event");
-        cli_json_cstr(&j, "started");
-        cli_json_key(&j, "t_ms");
-        cli_json_u64(&j, cli_now_ms() - x->status.start_ms);
+        json_event(x, &j, "started");
         cli_json_key(&j, "command");
         cli_json_cstr(&j, x->a->cmd);
         cli_json_key(&j, "name");
@@ -625,12 +627,7 @@ static void magnet_start(struct xfer *x, uint16_t port)
     rill_hex(x->a->magnet->info_hash, RILL_SHA1_LEN, hex);
     if (x->a->json_log) {
         struct cli_json j;
-        cli_json_init(&j, stdout);
-        cli_json_object_compact(&j);
-        cli_json_key(&j, "event");
-        cli_json_cstr(&j, "started");
-        cli_json_key(&j, "t_ms");
-        cli_json_u64(&j, cli_now_ms() - x->status.start_ms);
+        json_event(x, &j, "started");
         cli_json_key(&j, "command");
         cli_json_cstr(&j, x->a->cmd);
         cli_json_key(&j, "info_hash");

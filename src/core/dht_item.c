@@ -163,25 +163,10 @@ void rill_dht_item_answer(const struct rill_dht_item *it, bool has_seq, int64_t 
 
 /* ---------------------------------------------------------------- store */
 
-static uint64_t fmix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    h ^= h >> 33;
-    h *= UINT64_C(0xc4ceb9fe1a85ec53);
-    h ^= h >> 33;
-    return h;
-}
-
 /* Mixes all 20 bytes with the key, so chosen targets spread. */
 static uint32_t slot_of(const struct rill_dht_items *s, const uint8_t t[RILL_SHA1_LEN])
 {
-    uint64_t w[3] = {0, 0, 0};
-    memcpy(w, t, RILL_SHA1_LEN);
-    uint64_t h = s->key;
-    for (size_t i = 0; i < 3; i++)
-        h = fmix64(h ^ w[i]) + i;
-    return (uint32_t)h & s->mask;
+    return (uint32_t)rill__id_hash(s->key, t) & s->mask;
 }
 
 /* The slot holding target t, or the empty slot where it would go. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/dht_store.h"
+#include "util/util.h"
 
 /* ---- tokens ---- */
 
@@ -72,26 +73,11 @@ bool rill_dht_tokens_check(const struct rill_dht_tokens *t, const uint8_t *ip, s
 
 /* ---- peer store: table ---- */
 
-static uint64_t fmix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    h ^= h >> 33;
-    h *= UINT64_C(0xc4ceb9fe1a85ec53);
-    h ^= h >> 33;
-    return h;
-}
-
 /* Mixes all 20 bytes with the key: two info-hashes sharing a prefix, or
  * chosen by a remote node, still land on unrelated slots. */
 static uint32_t slot_of(const struct rill_dht_store *s, const uint8_t ih[RILL_SHA1_LEN])
 {
-    uint64_t w[3] = {0, 0, 0};
-    memcpy(w, ih, RILL_SHA1_LEN);
-    uint64_t h = s->key;
-    for (size_t i = 0; i < 3; i++)
-        h = fmix64(h ^ w[i]) + i;
-    return (uint32_t)h & s->mask;
+    return (uint32_t)rill__id_hash(s->key, ih) & s->mask;
 }
 
 /* The slot holding ih, or the empty slot where it would go. The load

@@ -1,8 +1,30 @@
 /* SHA-1 and SHA-256 through libcrypto, and hex conversion. */
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <string.h>
 
 #include "util/util.h"
+
+/* MurmurHash3's 64-bit finalizer. */
+static uint64_t fmix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return h;
+}
+
+uint64_t rill__id_hash(uint64_t key, const uint8_t id[20])
+{
+    uint64_t w[3] = {0, 0, 0};
+    memcpy(w, id, 20);
+    uint64_t h = key;
+    for (size_t i = 0; i < 3; i++)
+        h = fmix64(h ^ w[i]) + i;
+    return h;
+}
 
 void rill_sha1(const void *p, size_t n, uint8_t out[RILL_SHA1_LEN])
 {

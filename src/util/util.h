@@ -30,6 +30,12 @@ void rill__sha256_with(struct rill__sha256_ctx *c, const void *p, size_t n,
                        uint8_t out[RILL_SHA256_LEN]);
 
 /* Big-endian loads and stores used by wire formats. */
+/* A keyed 64-bit hash of a 20-byte id (an info-hash, a DHT target), for
+ * hash tables that remote peers fill: every byte is mixed with the key, so
+ * ids sharing a prefix, or chosen by an attacker who does not know the
+ * key, land on unrelated slots. Not cryptographic. */
+uint64_t rill__id_hash(uint64_t key, const uint8_t id[20]);
+
 static inline uint32_t rill__be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
