@@ -10,7 +10,7 @@ JOBS=$(nproc)
 BUILD_PKGS=(build-essential cmake pkg-config clang libclang-rt-dev libevent-dev libssl-dev
             libcmocka-dev openssl)
 PEER_PKGS=(mktorrent transmission-cli transmission-daemon aria2 python3 python3-libtorrent
-           opentracker hyperfine groff-base)
+           opentracker hyperfine groff-base iproute2 util-linux)
 
 deps() {
   local missing=()
