@@ -104,9 +104,22 @@ static int first_new(const struct rill_dht_lookup *l)
     return -1;
 }
 
+/* Queries in flight that are not slow yet: a query unanswered for
+ * RILL_DHT_LOOKUP_SLOW_MS (a dead node, usually) stops holding one of the
+ * ALPHA slots, so one dead node does not stall the lookup for a whole
+ * timeout; it stays in flight and may still answer. */
+static unsigned fresh_in_flight(const struct rill_dht_lookup *l, uint64_t now_ms)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        n += l->c[i].state == RILL_DHT_CAND_INFLIGHT &&
+             now_ms - l->c[i].sent_ms < RILL_DHT_LOOKUP_SLOW_MS;
+    return n;
+}
+
 int rill_dht_lookup_next(struct rill_dht_lookup *l, uint64_t now_ms, struct rill_krpc_node *out)
 {
-    if (l->in_flight >= RILL_DHT_LOOKUP_ALPHA)
+    if (l->in_flight >= RILL_DHT_LOOKUP_ALPHA && fresh_in_flight(l, now_ms) >= RILL_DHT_LOOKUP_ALPHA)
         return 0;
     int i = first_new(l);
     if (i < 0)

@@ -34,6 +34,7 @@
 #define RILL_DHT_LOOKUP_K 8          /* closest nodes a lookup settles on */
 #define RILL_DHT_LOOKUP_MAX 64       /* shortlist capacity */
 #define RILL_DHT_LOOKUP_TOKEN_MAX 20 /* longer get_peers tokens are not kept */
+#define RILL_DHT_LOOKUP_SLOW_MS 750  /* a query this old frees its ALPHA slot */
 
 enum rill_dht_lookup_kind {
     RILL_DHT_LOOKUP_FIND_NODE = 1,
@@ -81,7 +82,8 @@ void rill_dht_lookup_init(struct rill_dht_lookup *l, const uint8_t target[RILL_K
 
 /* Picks the node to query now: the nearest not-yet-queried candidate among
  * the K nearest candidates that have not failed, provided fewer than ALPHA
- * queries are in flight. Copies it to *out, marks it in flight at now_ms and
+ * queries are in flight that were sent less than RILL_DHT_LOOKUP_SLOW_MS
+ * ago (a slow query still counts for done() and may still answer). Copies it to *out, marks it in flight at now_ms and
  * returns 1; returns 0 when there is nothing to send now. Call it again
  * after each event until it returns 0. */
 int rill_dht_lookup_next(struct rill_dht_lookup *l, uint64_t now_ms, struct rill_krpc_node *out);

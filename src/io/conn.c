@@ -206,6 +206,8 @@ static int on_handshake(struct rill__peer *p, struct evbuffer *in)
         return 1;
     evbuffer_drain(in, RILL_WIRE_HANDSHAKE_LEN);
     if (memcmp(hs.peer_id, p->s->peer_id, RILL_WIRE_PEER_ID_LEN) == 0) {
+        if (p->outgoing)
+            rill__session_note_self(p->s, &p->addr, p->addrlen);
         rill__peer_close(p, "connected to ourselves");
         return -1;
     }

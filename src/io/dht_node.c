@@ -286,6 +286,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         rill_dht_items_expire(&n->items, n->now);
         n->expire_ms = n->now + EXPIRE_MS;
     }
+    /* Lookups whose queries turned slow may send more now. */
+    for (unsigned i = 0; i < RILL__DHT_LOOKUPS_MAX; i++)
+        if (n->lk[i].phase == DHT_LK_LOOKUP)
+            rill__dht_lk_pump(n, i);
     rill__dht_refresh(n);
     if (n->state_path && n->now >= n->save_ms) {
         (void)rill_dht_save(n);

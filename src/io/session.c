@@ -237,6 +237,25 @@ void rill_session_free(struct rill_session *s)
     free(s);
 }
 
+void rill__session_note_self(struct rill_session *s, const struct sockaddr_storage *a,
+                             socklen_t len)
+{
+    if (rill__session_is_self(s, (const struct sockaddr *)a, len))
+        return;
+    unsigned i = s->nself++ % RILL_ARRAY_LEN(s->self);
+    s->self[i] = *a;
+    s->self_len[i] = len;
+}
+
+bool rill__session_is_self(const struct rill_session *s, const struct sockaddr *a, socklen_t len)
+{
+    unsigned n = s->nself < RILL_ARRAY_LEN(s->self) ? s->nself : RILL_ARRAY_LEN(s->self);
+    for (unsigned i = 0; i < n; i++)
+        if (s->self_len[i] == len && memcmp(&s->self[i], a, len) == 0)
+            return true;
+    return false;
+}
+
 uint16_t rill_session_port(const struct rill_session *s)
 {
     return s->port;

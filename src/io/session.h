@@ -186,6 +186,12 @@ struct rill_session {
     struct rill__ban *bans;
     size_t nbans;
     struct rill__lsd *lsd;           /* NULL: no local service discovery */
+    /* Addresses that turned out to be us (we dialed and met our own peer
+     * id): the DHT, PEX and LSD hand our own address back; never dial it
+     * again. A small ring, newest over oldest. */
+    struct sockaddr_storage self[4];
+    socklen_t self_len[4];
+    unsigned nself;
 };
 
 /* The peer has every piece (have-all, or a full bitfield). */
@@ -205,6 +211,11 @@ static inline bool rill__session_can_reach(const struct rill_session *s, int fam
 }
 /* The session's DNS resolver, made on first use; NULL if it cannot be. */
 struct evdns_base *rill__session_dns(struct rill_session *s);
+
+/* Remembers an address that is us; whether an address is one of those. */
+void rill__session_note_self(struct rill_session *s, const struct sockaddr_storage *a,
+                             socklen_t len);
+bool rill__session_is_self(const struct rill_session *s, const struct sockaddr *a, socklen_t len);
 
 /* The monotonic clock in ms, read once per callback and stored in s->now. */
 uint64_t rill__tick_now(struct rill_session *s);

@@ -137,6 +137,7 @@ static void connect_some(struct rill_torrent *t)
         if (c->connected || c->retry_at > t->s->now || t->npeers >= t->p.max_peers ||
             t->s->npeers >= t->s->opts.max_peers ||
             rill__session_banned(t->s, (struct sockaddr *)&c->addr) ||
+            rill__session_is_self(t->s, (struct sockaddr *)&c->addr, c->addrlen) ||
             !rill__session_can_reach(t->s, c->addr.ss_family))
             continue;
         /* Back off 2 s, 4 s, ... up to 5 min: a peer that was merely busy
@@ -420,7 +421,8 @@ int rill_session_add(struct rill_session *s, const struct rill_torrent_params *p
 void rill__torrent_add_candidate(struct rill_torrent *t, const struct sockaddr *sa,
                                  socklen_t len)
 {
-    if (len > sizeof(struct sockaddr_storage) || rill__session_banned(t->s, sa))
+    if (len > sizeof(struct sockaddr_storage) || rill__session_banned(t->s, sa) ||
+        rill__session_is_self(t->s, sa, len))
         return;
     for (size_t i = 0; i < t->ncands; i++)
         if (t->cands[i].addrlen == len && memcmp(&t->cands[i].addr, sa, len) == 0)

@@ -165,6 +165,33 @@ static void test_timeouts_and_late_reply(void **state)
     assert_int_equal(dist_of(&res[1].node), 3);
 }
 
+/* A dead node does not hold its slot for the whole timeout: after
+ * RILL_DHT_LOOKUP_SLOW_MS the next candidate is asked, the slow query
+ * stays in flight and may still answer. */
+static void test_slow_query_frees_its_slot(void **state)
+{
+    (void)state;
+    static const uint8_t target[20] = {0};
+    struct rill_krpc_node seeds[5] = {at(1), at(2), at(3), at(4), at(5)};
+    struct rill_dht_lookup l;
+    struct rill_krpc_node q;
+    rill_dht_lookup_init(&l, target, RILL_DHT_LOOKUP_FIND_NODE, NULL, seeds, 5, 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(rill_dht_lookup_next(&l, 0, &q), 1);
+    assert_int_equal(rill_dht_lookup_next(&l, RILL_DHT_LOOKUP_SLOW_MS - 1, &q), 0);
+    assert_int_equal(rill_dht_lookup_next(&l, RILL_DHT_LOOKUP_SLOW_MS, &q), 1);
+    assert_int_equal(dist_of(&q), 4);
+    assert_int_equal(l.in_flight, 4);
+    /* Now three fresh ones are needed to block again: the new one is
+     * fresh, so one more may go. */
+    assert_int_equal(rill_dht_lookup_next(&l, RILL_DHT_LOOKUP_SLOW_MS, &q), 1);
+    assert_int_equal(dist_of(&q), 5);
+    /* The slow ones still answer. */
+    assert_int_equal(rill_dht_lookup_replied(&l, at(1).id, NULL, 0, NULL, 0, 900), 0);
+    assert_int_equal(l.in_flight, 4);
+    assert_false(rill_dht_lookup_done(&l));
+}
+
 /* A full shortlist keeps the nearest 64, never drops a query in flight. */
 static void test_full_list(void **state)
 {
@@ -313,13 +340,18 @@ static void to_krpc(const struct net *net, const uint16_t *idx, size_t n,
         out[i] = mk(net->id[idx[i]], idx[i]);
 }
 
-/* Sends what the lookup wants; checks alpha against our own count. */
+/* Sends what the lookup wants; checks alpha against our own count of the
+ * queries in flight that are not slow yet. */
 static void fill(struct rill_dht_lookup *l, const struct net *net, struct rill_rng *rng,
                  uint64_t now, struct pending *pd, size_t *np)
 {
     struct rill_krpc_node q;
     while (rill_dht_lookup_next(l, now, &q)) {
-        assert_true(*np < RILL_DHT_LOOKUP_ALPHA);
+        size_t fresh = 0;
+        for (size_t i = 0; i < *np; i++)
+            fresh += now - pd[i].sent < RILL_DHT_LOOKUP_SLOW_MS;
+        assert_true(fresh < RILL_DHT_LOOKUP_ALPHA);
+        assert_true(*np < RILL_DHT_LOOKUP_MAX);
         uint16_t idx = (uint16_t)(q.addr[0] << 8 | q.addr[1]);
         assert_memory_equal(q.id, net->id[idx], 20);
         pd[*np].idx = idx;
@@ -382,7 +414,7 @@ static void run_lookup(const struct net *net, struct rill_rng *rng, struct stats
 
     struct rill_dht_lookup l;
     rill_dht_lookup_init(&l, target, RILL_DHT_LOOKUP_GET_PEERS, net->id[start], seeds, k, 0);
-    struct pending pd[RILL_DHT_LOOKUP_ALPHA];
+    struct pending pd[RILL_DHT_LOOKUP_MAX];
     size_t np = 0;
     uint64_t now = 0;
     for (int guard = 0;; guard++) {
@@ -500,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_timeouts_and_late_reply), cmocka_unit_test(test_full_list),
         cmocka_unit_test(test_sim_finds_closest),       cmocka_unit_test(test_sim_dead_nodes),
         cmocka_unit_test(test_sim_deterministic),
+        cmocka_unit_test(test_slow_query_frees_its_slot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
