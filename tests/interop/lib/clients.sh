@@ -516,7 +516,7 @@ rill_seed() {
     case $a in --bind=*) addr=${a#--bind=} ;; *) [ "$prev" != --bind ] || addr=$a ;; esac
     prev=$a
   done
-  spawn "$name" "$RILL" seed "$torrent" "$dir" --port "$port" --no-dht "$@"
+  spawn "$name" "$RILL" seed "$torrent" "$dir" --port "$port" --no-dht --no-lsd "$@"
   wait_for_port "$addr" "$port" 60 tcp "$name"
 }
 
@@ -525,7 +525,7 @@ rill_seed() {
 rill_get() {
   local name=$1 torrent=$2 dir=$3; shift 3
   mkdir -p "$dir"
-  spawn "$name" "$RILL" get "$torrent" -o "$dir" --no-dht "$@"
+  spawn "$name" "$RILL" get "$torrent" -o "$dir" --no-dht --no-lsd "$@"
 }
 
 # evil_peer NAME TORRENT DATA PORT MODE [evil_peer.py options...]: a hostile
@@ -567,23 +567,24 @@ rill_dht_node() {
 
 # rill_seed_dht NAME TORRENT DIR PORT ADDR BOOT [rill options...]: `rill seed`
 # on ADDR:PORT with its DHT node on UDP ADDR:PORT, joined through BOOT
-# (HOST:PORT); no trackers. Returns once it listens.
+# (HOST:PORT); no trackers, no local service discovery (peers on loopback
+# must find each other through the DHT). Returns once it listens.
 rill_seed_dht() {
   local name=$1 torrent=$2 dir=$3 port=$4 addr=$5 boot=$6; shift 6
   spawn "$name" "$RILL" seed "$torrent" "$dir" --port "$port" --bind "$addr" \
-    --bootstrap "$boot" --no-trackers "$@"
+    --bootstrap "$boot" --no-trackers --no-lsd "$@"
   wait_for_port "$addr" "$port" 60 tcp "$name"
   wait_for_port "$addr" "$port" 10 udp "$name"
 }
 
 # rill_get_dht NAME TORRENT|MAGNET DIR PORT ADDR BOOT [rill options...]:
 # `rill get` in the background, on ADDR:PORT with its DHT joined through
-# BOOT; use wait_exit NAME TIMEOUT 0 for its end.
+# BOOT, no local service discovery; use wait_exit NAME TIMEOUT 0 for its end.
 rill_get_dht() {
   local name=$1 src=$2 dir=$3 port=$4 addr=$5 boot=$6; shift 6
   mkdir -p "$dir"
   spawn "$name" "$RILL" get "$src" -o "$dir" --port "$port" --bind "$addr" \
-    --bootstrap "$boot" "$@"
+    --bootstrap "$boot" --no-lsd "$@"
 }
 
 # lt_magnet NAME MAGNET DIR PORT ADDR BOOT [lt_client.py options...]:

@@ -6,9 +6,18 @@ installed for that one only.
 
   lt_client.py --torrent T --save DIR --seed  [--port N] [--bind 127.0.0.2]
   lt_client.py --torrent T --save DIR --leech --exit-when-done [--peer H:P]...
+  lt_client.py --magnet URI --save DIR --leech --exit-when-done \
+               --dht-bootstrap H:P [--save-torrent FILE]
 
 Everything that reaches out is off (DHT, LSD, UPnP, NAT-PMP, uTP, PEX); it
-listens on --bind:--port only. It prints "READY port=N" once the torrent is
+listens on --bind:--port only. With --dht-bootstrap (repeatable) its DHT runs
+on that same UDP port, joined through those nodes only, with the checks that
+keep loopback nodes out turned off (see /work/shared/INTEROP.md), and the
+torrent is announced to the DHT every --dht-announce seconds. A --magnet is
+added without peers: the metadata (ut_metadata) comes from peers the DHT or
+--peer names; "METADATA" is printed when it arrives.
+
+It prints "READY port=N" once the torrent is
 checked (seeding, or downloading for a leecher), a progress line every
 --interval seconds, and on exit one final JSON line (starting with '{') that
 summarises the run: bytes, hash failures, bans, disconnect reasons, tracker
@@ -21,8 +30,13 @@ import os
 import signal
 import sys
 import time
+import warnings
 
 import libtorrent as lt
+
+# session.status() is deprecated in 2.0 but still the simple way to read the
+# DHT's node count.
+warnings.filterwarnings("ignore", message=r"status\(\) is deprecated")
 
 MAX_RECORDS = 50  # cap on the per-event lists kept for the final JSON
 
@@ -49,7 +63,9 @@ def parse_peer(text):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--torrent", required=True)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--torrent", help=".torrent file")
+    src.add_argument("--magnet", help="magnet link (leech only): metadata from peers")
     p.add_argument("--save", required=True, help="directory holding (or receiving) the content")
     role = p.add_mutually_exclusive_group(required=True)
     role.add_argument("--seed", action="store_true", help="serve existing data")
@@ -79,9 +95,17 @@ def parse_args(argv):
                         "incoming accepts both unless forced")
     p.add_argument("--connections", type=int, default=0, help="connections limit (0: default)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--dht-bootstrap", type=parse_peer, action="append", default=[],
+                   help="turn the DHT on (loopback nodes allowed), joining through "
+                        "this HOST:PORT only (repeatable)")
+    p.add_argument("--dht-announce", type=float, default=3.0,
+                   help="with the DHT: announce (and look up peers) every SEC seconds")
+    p.add_argument("--save-torrent", help="write the torrent's metadata here once known")
     args = p.parse_args(argv)
     if args.seed and args.exit_when_done:
         p.error("--exit-when-done is for --leech")
+    if args.magnet and not args.leech:
+        p.error("--magnet is for --leech")
     return args
 
 
@@ -112,11 +136,27 @@ def make_session(args):
     })
     if args.connections:
         s["connections_limit"] = args.connections
+    if args.dht_bootstrap:
+        s.update({
+            "enable_dht": True,
+            # No well-known routers: the nodes given are the only way in.
+            "dht_bootstrap_nodes": "",
+            # Everything checks that a loopback test trips over: several
+            # nodes per IP and per /24, node ids not derived from the
+            # (loopback) address, "dark internet" addresses, unverified ids.
+            "dht_restrict_routing_ips": False, "dht_restrict_search_ips": False,
+            "dht_enforce_node_id": False, "dht_ignore_dark_internet": False,
+            "dht_prefer_verified_node_ids": False,
+            "dht_announce_interval": max(1, int(args.dht_announce)),
+        })
+        s["alert_mask"] |= lt.alert.category_t.dht_notification
     # flags 0: no default plugins, since they include ut_pex; add back the
     # metadata extension and smart_ban (the ban logic the fault tests watch).
     ses = lt.session(s, 0)
     ses.add_extension("ut_metadata")
     ses.add_extension("smart_ban")
+    for node in args.dht_bootstrap:
+        ses.add_dht_node(node)
     if args.max_up or args.max_down:
         # libtorrent puts 127.0.0.0/8 in the local peer class, which is exempt
         # from the global limits. Map every IPv4 address to the global class.
@@ -142,6 +182,7 @@ class Report:
         self.finished_at = None
         self.first_byte_at = None
         self.ready_at = None
+        self.metadata_at = None
 
     @staticmethod
     def _push(lst, item):
@@ -170,7 +211,65 @@ class Report:
             self._push(self.errors, a.message())
         elif isinstance(a, lt.torrent_finished_alert) and self.finished_at is None:
             self.finished_at = now
+        elif isinstance(a, lt.metadata_received_alert) and self.metadata_at is None:
+            self.metadata_at = now
         return a
+
+
+def save_torrent(ti, path):
+    """Writes the torrent's metadata (the info dictionary, as received)."""
+    data = lt.bencode(lt.create_torrent(ti).generate())
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+class DhtWatch:
+    """With --dht-bootstrap: re-announces the torrent, re-adds the bootstrap
+    nodes while the routing table is empty, and notes where peers came from."""
+
+    def __init__(self, ses, h, args):
+        self.ses, self.h, self.args = ses, h, args
+        self.on = bool(args.dht_bootstrap)
+        self.last_announce = 0.0
+        self.last_sample = 0.0
+        self.nodes = 0
+        self.announces = 0
+        self.sources = {}  # "HOST:PORT" -> set of sources seen ("dht", "tracker", ...)
+
+    def tick(self, now):
+        if not self.on:
+            return
+        if now - self.last_sample >= 1.0:
+            self.last_sample = now
+            self.nodes = self.ses.status().dht_nodes
+        if len(self.sources) < MAX_RECORDS:
+            for p in self.h.get_peer_info():
+                key = "%s:%d" % tuple(p.ip)
+                srcs = self.sources.setdefault(key, set())
+                # 0x20: peer_source_flags::incoming (not exported to Python)
+                for name, bit in (("tracker", lt.peer_info.tracker), ("dht", lt.peer_info.dht),
+                                  ("pex", lt.peer_info.pex), ("incoming", 0x20)):
+                    if p.source & bit:
+                        srcs.add(name)
+        if now - self.last_announce >= self.args.dht_announce:
+            self.last_announce = now
+            if self.nodes == 0:
+                for node in self.args.dht_bootstrap:
+                    self.ses.add_dht_node(node)
+            self.h.force_dht_announce()
+            self.announces += 1
+
+    def describe(self):
+        return " dht_nodes=%d" % self.nodes if self.on else ""
+
+    def summary(self):
+        if not self.on:
+            return None
+        return {"nodes": self.ses.status().dht_nodes, "announces": self.announces,
+                "peer_sources": {k: sorted(v) for k, v in self.sources.items()}}
 
 
 def main(argv):
@@ -185,9 +284,13 @@ def main(argv):
     parent = os.getppid()
 
     ses = make_session(args)
-    ti = lt.torrent_info(args.torrent)
-    atp = lt.add_torrent_params()
-    atp.ti = ti
+    if args.magnet:
+        ti = None
+        atp = lt.parse_magnet_uri(args.magnet)
+    else:
+        ti = lt.torrent_info(args.torrent)
+        atp = lt.add_torrent_params()
+        atp.ti = ti
     atp.save_path = args.save
     if args.seed and args.seed_mode:
         atp.flags |= lt.torrent_flags.seed_mode
@@ -199,6 +302,7 @@ def main(argv):
         h.resume()
 
     rep = Report()
+    dht = DhtWatch(ses, h, args)
     last_print = 0.0
     last_reannounce = time.monotonic()
     last_connect = 0.0
@@ -214,13 +318,23 @@ def main(argv):
             break
         checked = st.state in (lt.torrent_status.downloading, lt.torrent_status.finished,
                                lt.torrent_status.seeding)
-        if checked and rep.ready_at is None:
+        if ti is None and st.has_metadata:
+            ti = h.torrent_file()
+            print("METADATA name=%s pieces=%d after=%.1fs" % (
+                ti.name(), ti.num_pieces(), now - start), flush=True)
+            if args.save_torrent:
+                save_torrent(ti, args.save_torrent)
+        waiting_meta = ti is None and st.state == lt.torrent_status.downloading_metadata
+        if (checked or waiting_meta) and rep.ready_at is None:
             rep.ready_at = now
             print("READY port=%d state=%s pieces=%d/%d" % (
-                ses.listen_port(), st.state, st.num_pieces, ti.num_pieces()), flush=True)
+                ses.listen_port(), st.state, st.num_pieces,
+                ti.num_pieces() if ti is not None else 0), flush=True)
+        dht.tick(now)
         if rep.first_byte_at is None and st.total_payload_download > 0:
             rep.first_byte_at = now
-        if checked and args.peer and now - last_connect >= 3.0 and not st.is_seeding:
+        if (checked or waiting_meta) and args.peer and now - last_connect >= 3.0 \
+                and not st.is_seeding:
             # Re-dial the given peers until they answer; libtorrent keeps
             # banned ones out by itself.
             connected = {(p.ip[0], p.ip[1]) for p in h.get_peer_info()}
@@ -237,10 +351,11 @@ def main(argv):
             last_reannounce = now
         if not args.quiet and now - last_print >= args.interval:
             print("t=%.1f state=%s progress=%.1f%% down=%.2fMB/s up=%.2fMB/s peers=%d seeds=%d "
-                  "done=%d up_total=%d hashfail=%d" % (
+                  "done=%d up_total=%d hashfail=%d%s" % (
                       now - start, st.state, st.progress * 100, st.download_payload_rate / 1e6,
                       st.upload_payload_rate / 1e6, st.num_peers, st.num_seeds,
-                      st.total_wanted_done, st.total_payload_upload, rep.hash_failed),
+                      st.total_wanted_done, st.total_payload_upload, rep.hash_failed,
+                      dht.describe()),
                   flush=True)
             last_print = now
         if args.leech and args.exit_when_done and st.is_finished and checked:
@@ -277,6 +392,10 @@ def main(argv):
         "connects": rep.connects, "tracker_replies": rep.tracker_replies,
         "tracker_errors": rep.tracker_errors, "errors": rep.errors,
         "listen_port": ses.listen_port(),
+        "info_hash": str(h.info_hash()),
+        "metadata_seconds": (round(rep.metadata_at - start, 3)
+                             if rep.metadata_at is not None else None),
+        "dht": dht.summary(),
     }
     print(json.dumps(result), flush=True)
     return rc
