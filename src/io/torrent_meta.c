@@ -19,6 +19,10 @@
 
 #define META_TIMEOUT_MS 10000
 #define META_REJECTS_MAX 64 /* requests a peer may see refused before we drop it */
+/* The largest info dictionary a magnet fetches: a peer's metadata_size is
+ * a claim, and the buffer is allocated for it. 16 MiB is 800,000 pieces'
+ * hashes, far past real torrents (libtorrent's default is 3 MiB). */
+#define META_SIZE_MAX (16u << 20)
 
 /* ------------------------------------------------------------ the start */
 
@@ -98,7 +102,8 @@ void rill__meta_on_handshake(struct rill_torrent *t, struct rill__peer *p)
     if (!t->meta->buf) {
         if (!p->ext.metadata_size || p->ext.metadata_too_big)
             return;
-        int rc = rill_utmeta_fetch_init(t->meta, t->mi->info_hash, p->ext.metadata_size, 0);
+        int rc = rill_utmeta_fetch_init(t->meta, t->mi->info_hash, p->ext.metadata_size,
+                                        META_SIZE_MAX);
         if (rc != 0) {
             rill__log(t->s, 1, "metadata", "%s: %s offers metadata of %llu bytes: %s", t->mi->name,
                       p->name, (unsigned long long)p->ext.metadata_size, rill_strerror(rc));
