@@ -34,6 +34,8 @@
 #             rill_get_dht NAME TORRENT|MAGNET DIR PORT ADDR BOOT [opts]
 #             lt_magnet NAME MAGNET DIR PORT ADDR BOOT [lt_client.py opts]
 #             (lt_seed passes --dht-bootstrap BOOT through to lt_client.py)
+# Namespace:  netns_addrs PREFIX N... | check_bound_only NAME PREFIX...
+#             transmission_dht_bootstrap / transmission_dht_nodes CONFIGDIR HOST:PORT...
 # Tools:      evil_peer NAME TORRENT DATA PORT MODE [opts] | bt_splice NAME TORRENT A B
 
 HARNESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -598,4 +600,82 @@ lt_magnet() {
     --exit-when-done --port "$port" --bind "$addr" --dht-bootstrap "$boot" \
     --save-torrent "$dir.torrent" --timeout "$HARNESS_LIFETIME" "$@"
   wait_log "$name" '^READY' 60 "READY"
+}
+
+# ------------------------------------------------ private network namespace
+# For clients that refuse 127.x peers and DHT nodes (Transmission): a test
+# re-runs itself under `unshare -n` (see tests/interop/magnet_dht_tr.sh),
+# then gives each process its own private address there. Nothing in such a
+# namespace can reach any other network.
+
+# netns_addrs PREFIX N...: in a network namespace of our own, bring lo up and
+# put PREFIX.N/24 for each N on an interface: a dummy one (d0) if the kernel
+# has the driver, else one end of a veth pair (v0, its peer v1 also up), else
+# lo itself. Sets NETNS_DEV to the interface used. Fails outside a namespace
+# this test created (it would change the host's network): the caller sets
+# RILL_IN_NETNS=1 when it re-executed itself under unshare -n.
+netns_addrs() {
+  local prefix=$1 n; shift
+  [ "${RILL_IN_NETNS:-}" = 1 ] || fail "netns_addrs: not in a namespace of our own"
+  need ip
+  ip link set lo up || fail "ip link set lo up"
+  if ip link add d0 type dummy 2>/dev/null; then
+    NETNS_DEV=d0
+  elif ip link add v0 type veth peer name v1 2>/dev/null; then
+    NETNS_DEV=v0
+    ip link set v1 up || fail "ip link set v1 up"
+  else
+    NETNS_DEV=lo
+  fi
+  for n in "$@"; do
+    ip addr add "$prefix.$n/24" dev "$NETNS_DEV" || fail "ip addr add $prefix.$n/24 dev $NETNS_DEV"
+  done
+  ip link set "$NETNS_DEV" up || fail "ip link set $NETNS_DEV up"
+}
+
+# check_bound_only NAME PREFIX...: every socket NAME listens on is on an
+# address starting with one of the PREFIXes (e.g. "10.99.0.4" "127.").
+check_bound_only() {
+  local name=$1 proto ip port pid p ok; shift
+  proc_alive "$name" || fail "check_bound_only: $name is not running"
+  while read -r proto ip port pid; do
+    [ -n "$proto" ] || continue
+    ok=0
+    for p in "$@"; do case $ip in "$p"*) ok=1 ;; esac; done
+    ((ok)) || fail "$name (pid $pid) listens on $proto $ip:$port (not on $*)"
+  done < <("$PY" "$HARNESS_PY" sockets "${HPID[$name]}")
+}
+
+# transmission_dht_bootstrap CONFIGDIR HOST:PORT...: the DHT nodes a
+# Transmission started later (TR_DHT_ENABLED=true) joins through, written
+# to CONFIGDIR/dht.bootstrap as libtransmission reads it (tr-dht.c): one
+# "HOST PORT" per line. It reads the file only without a usable dht.dat.
+transmission_dht_bootstrap() {
+  local cfg=$1 hp; shift
+  mkdir -p "$cfg"
+  : >"$cfg/dht.bootstrap"
+  for hp in "$@"; do echo "${hp%:*} ${hp##*:}" >>"$cfg/dht.bootstrap"; done
+}
+
+# transmission_dht_nodes CONFIGDIR HOST:PORT...: the DHT nodes a Transmission
+# started later remembers from an earlier run: CONFIGDIR/dht.dat as
+# tr_dhtUninit writes it (bencoded {"nodes": compact IPv4 address+port...},
+# no "id": it makes a new one). It pings them at once, about one every 2 s
+# for the first 8 (tr-dht.c, dht_bootstrap), before it reads dht.bootstrap,
+# whose nodes it pings one per 7-22 s. Its DHT announces only with at least
+# 4 good nodes and 9 in all, and a fresh table learns of nodes from
+# find_node replies without ever making them good: remembered nodes are the
+# quick way there.
+transmission_dht_nodes() {
+  local cfg=$1; shift
+  mkdir -p "$cfg"
+  "$PY" - "$cfg/dht.dat" "$@" <<'PYEOF' || fail "transmission_dht_nodes: bad HOST:PORT in $*"
+import socket, struct, sys
+out, nodes = sys.argv[1], b""
+for hp in sys.argv[2:]:
+    host, port = hp.rsplit(":", 1)
+    nodes += socket.inet_aton(host) + struct.pack(">H", int(port))
+with open(out, "wb") as f:
+    f.write(b"d5:nodes%d:%se" % (len(nodes), nodes))
+PYEOF
 }
