@@ -76,6 +76,7 @@ int rill_peer_init(struct rill_peer_core *p)
     memset(p, 0, sizeof *p);
     p->am_choking = p->peer_choking = true;
     p->their_reqq = RILL_PEER_DEFAULT_REQQ;
+    p->lat_min_ms[0] = p->lat_min_ms[1] = UINT32_MAX;
     if (reqs_init(&p->ours, RILL_PEER_MAX_DEPTH) || reqs_init(&p->theirs, RILL_PEER_MAX_THEIR_QUEUE)) {
         rill_peer_free(p);
         return RILL_ENOMEM;
@@ -107,6 +108,21 @@ uint32_t rill_peer_room(const struct rill_peer_core *p, uint32_t depth)
     return p->ours.count < limit ? limit - p->ours.count : 0;
 }
 
+#define LAT_WINDOW_MS 10000u
+
+/* Keeps the shortest latency of this window and the last: the minimum
+ * forgets a peer that has grown slower within 10-20 s. */
+static void note_latency(struct rill_peer_core *p, uint64_t lat_ms, uint64_t now_ms)
+{
+    if (now_ms - p->lat_window_ms >= LAT_WINDOW_MS) {
+        p->lat_min_ms[1] = p->lat_min_ms[0];
+        p->lat_min_ms[0] = UINT32_MAX;
+        p->lat_window_ms = now_ms;
+    }
+    if (lat_ms < p->lat_min_ms[0])
+        p->lat_min_ms[0] = (uint32_t)lat_ms;
+}
+
 bool rill_peer_got_block(struct rill_peer_core *p, uint32_t piece, uint32_t begin,
                          uint32_t length, uint64_t now_ms, uint64_t *sent_ms)
 {
@@ -115,10 +131,12 @@ bool rill_peer_got_block(struct rill_peer_core *p, uint32_t piece, uint32_t begi
         p->unrequested_blocks++;
         return false;
     }
+    uint64_t at = reqs_at(&p->ours, i)->at_ms;
     if (sent_ms)
-        *sent_ms = reqs_at(&p->ours, i)->at_ms;
+        *sent_ms = at;
     reqs_remove(&p->ours, i);
     p->last_block_ms = now_ms;
+    note_latency(p, now_ms >= at ? now_ms - at : 0, now_ms);
     return true;
 }
 
@@ -146,7 +164,11 @@ uint32_t rill_peer_take_requests(struct rill_peer_core *p, uint64_t now_ms, uint
 
 uint32_t rill_peer_depth(const struct rill_peer_core *p, uint64_t rate)
 {
-    uint64_t depth = 8 + rate / (32u << 10); /* half a second of 16 KiB blocks */
+    uint32_t lat = p->lat_min_ms[0] < p->lat_min_ms[1] ? p->lat_min_ms[0] : p->lat_min_ms[1];
+    if (lat == UINT32_MAX || lat > 2000)
+        lat = lat == UINT32_MAX ? 0 : 2000; /* none yet; a 2 s delay is plenty to cover */
+    /* Half a second of 16 KiB blocks, plus the peer's own delay's worth. */
+    uint64_t depth = 8 + rate / (32u << 10) + rate * lat / (16384u * 1000u);
     uint32_t cap = p->their_reqq < RILL_PEER_MAX_DEPTH ? p->their_reqq : RILL_PEER_MAX_DEPTH;
     return depth > cap ? cap : (uint32_t)depth;
 }

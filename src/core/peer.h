@@ -33,6 +33,11 @@ struct rill_peer_core {
     uint32_t their_reqq;                /* how many requests they accept */
     uint64_t last_block_ms;             /* last requested block received */
     uint64_t unrequested_blocks;        /* blocks received that we never asked for */
+    /* The shortest time from a request to its block, in the current and the
+     * previous 10 s window (UINT32_MAX: no block yet; a zeroed struct reads
+     * as 0): the peer's own delay, without the queue our requests make. */
+    uint32_t lat_min_ms[2];
+    uint64_t lat_window_ms;
 };
 
 /* Most requests we keep in flight to one peer, whatever its speed: 2 MiB,
@@ -75,9 +80,12 @@ uint32_t rill_peer_take_requests(struct rill_peer_core *p, uint64_t now_ms, uint
                                  struct rill_peer_req *out, uint32_t cap);
 
 /* How many requests to keep in flight to a peer delivering `rate` bytes/s:
- * about half a second of its rate, so a fast link never idles while a
- * block is on its way, but at least 8 and at most the peer's reqq and
- * RILL_PEER_MAX_DEPTH. Not more: blocks queued at a slow peer are blocks
+ * about half a second of its rate plus its rate times its own delay (the
+ * shortest request-to-block time lately: a peer that answers in bursts,
+ * as Transmission does, holds requests for up to a second, and without it
+ * the pipeline would cap the rate at 8 blocks a delay), so a link never
+ * idles while a block is on its way, but at least 8 and at most the peer's
+ * reqq and RILL_PEER_MAX_DEPTH. Not more: blocks queued at a slow peer are blocks
  * no faster peer may send, and in a rate-limited swarm a two-second queue
  * at the seed made leechers fetch the same pieces from it instead of from
  * each other (the lab's swarm measured it). */

@@ -67,6 +67,33 @@ static void test_depth(void **state)
     rill_peer_free(&p);
 }
 
+/* A peer that answers each request only after 500 ms (Transmission serves
+ * in bursts): its delay's worth of blocks is added, so the pipeline does
+ * not hold the rate at 8 blocks per delay. The delay is the shortest seen
+ * in the last 10-20 s: our own queue at the peer does not inflate it, and
+ * a peer that got faster is believed within 20 s. */
+static void test_depth_follows_delay(void **state)
+{
+    (void)state;
+    struct rill_peer_core p;
+    assert_int_equal(rill_peer_init(&p), 0);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_int_equal(rill_peer_sent_request(&p, i, 0, 16384, 1000), 0);
+    /* Blocks 500, 700, 900 and 1100 ms after their requests. */
+    for (uint32_t i = 0; i < 4; i++)
+        assert_true(rill_peer_got_block(&p, i, 0, 16384, 1500 + 200 * i, NULL));
+    /* 1 MiB/s: 32 blocks for half a second, 32 more for the 500 ms delay. */
+    assert_int_equal(rill_peer_depth(&p, 1 << 20), 8 + 32 + 32);
+    assert_int_equal(rill_peer_depth(&p, 0), 8);
+    /* 25 s later the peer answers in 10 ms: the 500 ms is forgotten. */
+    assert_int_equal(rill_peer_sent_request(&p, 9, 0, 16384, 26000), 0);
+    assert_true(rill_peer_got_block(&p, 9, 0, 16384, 26010, NULL));
+    assert_int_equal(rill_peer_sent_request(&p, 10, 0, 16384, 37000), 0);
+    assert_true(rill_peer_got_block(&p, 10, 0, 16384, 37010, NULL));
+    assert_int_equal(rill_peer_depth(&p, 1 << 20), 8 + 32 + 0);
+    rill_peer_free(&p);
+}
+
 static void test_their_requests(void **state)
 {
     (void)state;
@@ -147,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_initial_state),
         cmocka_unit_test(test_our_requests),
         cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_depth_follows_delay),
         cmocka_unit_test(test_their_requests),
         cmocka_unit_test(test_their_requests_wrapped),
     };
