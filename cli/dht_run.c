@@ -97,6 +97,9 @@ static void print_peers(struct run *r, unsigned hops)
             puts(text);
         }
     }
+    unsigned stored = rill_dht_last_stored(r->d);
+    if (!r->a->quiet && r->a->cmd[0] == 'a')
+        fprintf(stderr, "rill: announced to %u node%s\n", stored, stored == 1 ? "" : "s");
     if (!r->a->quiet)
         fprintf(stderr, "rill: %s %zu peer%s in %.2f s (joined in %.2f s, %u hop%s)\n",
                 r->a->cmd[0] == 'a' ? "announced; found" : "found", r->n_peers,

@@ -699,6 +699,9 @@ void rill_dht_cancel(struct rill_dht *d, const void *ctx);
 /* Lookup hops of the last request that finished (the deepest of its
  * lookups): how many answers away from our table the closest nodes were. */
 unsigned rill_dht_last_hops(const struct rill_dht *d);
+/* Nodes that accepted the announces of the last request that finished (0
+ * for a get_peers). */
+unsigned rill_dht_last_stored(const struct rill_dht *d);
 /* Writes the state file now (atomically). RILL_EINVAL without one, RILL_EIO. */
 int rill_dht_save(struct rill_dht *d);
 

@@ -487,3 +487,8 @@ unsigned rill_dht_last_hops(const struct rill_dht *n)
 {
     return n->last_hops;
 }
+
+unsigned rill_dht_last_stored(const struct rill_dht *n)
+{
+    return n->last_stored;
+}

@@ -74,6 +74,7 @@ struct dht_req {
     uint16_t port;   /* announce: 0 for implied_port */
     uint8_t lookups; /* still running */
     uint8_t hops;
+    uint16_t stored; /* announce_peer answered (announces) */
     rill_dht_peers_cb cb;
     rill_dht_item_cb item_cb;
     void *ctx;
@@ -118,7 +119,7 @@ struct rill_dht {
     uint64_t now, expire_ms, save_ms;
     unsigned boot_pings; /* bootstrap pings in flight */
     unsigned tx_cursor;
-    unsigned last_hops;
+    unsigned last_hops, last_stored;
     /* Join refreshes still to start: [fam][i] targets (Kademlia's join). */
     uint8_t join_n[2];
     uint8_t join[2][RILL_DHT_BUCKETS_MAX][RILL_KRPC_ID_LEN];

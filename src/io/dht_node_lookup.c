@@ -50,6 +50,7 @@ static void lk_finish(struct rill_dht *n, unsigned i)
         return;
     q->used = false;
     n->last_hops = q->hops;
+    n->last_stored = q->stored;
     if (q->it)
         rill__dht_item_done(n, q);
     else if (q->cb)
@@ -184,6 +185,8 @@ void rill__dht_lk_tx_end(struct rill_dht *n, const struct dht_tx *t, bool ok, in
         struct dht_item_req *it = k->req >= 0 ? n->req[k->req].it : NULL;
         if (it && ok)
             it->stored++;
+        else if (ok && k->req >= 0)
+            n->req[k->req].stored++;
         else if (it && (code == RILL_KRPC_E_SEQ || code == RILL_KRPC_E_CAS))
             it->refused = RILL_EINVAL; /* a newer version is stored there */
         if (--k->pending == 0)

@@ -42,7 +42,7 @@ has "$(cat "$T/b.log")" "joined in"
 one=(--no-state --bind 127.0.0.1 --bind6 ::1 -b "127.0.0.1:$b_port" -b "[::1]:$b_port" --timeout 10s)
 run dht announce "$IH" 6881 "${one[@]}"
 expect_rc 0 dht announce
-has "$err" "announced"
+has "$err" "announced to 4 nodes" # two nodes, in each family
 run dht get-peers "$IH" "${one[@]}"
 expect_rc 0 dht get-peers
 has "$out" "127.0.0.1:6881"

@@ -320,6 +320,7 @@ static void test_two_nodes(void **state)
     struct found ann = {0}, got = {0};
     assert_int_equal(rill_dht_announce(w.node[0], ih, 4000, on_peers, &ann), 0);
     run_until(&w, found_done, &ann);
+    assert_int_equal(rill_dht_last_stored(w.node[0]), 1); /* the only other node */
     assert_int_equal(rill_dht_get_peers(w.node[1], ih, on_peers, &got), 0);
     run_until(&w, found_done, &got);
     assert_int_equal(got.n, 1);
