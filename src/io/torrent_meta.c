@@ -83,7 +83,10 @@ static void request_from(struct rill_torrent *t, struct rill__peer *p)
 {
     uint8_t their = p->ext.m[RILL_WIRE_EXT_UT_METADATA];
     uint32_t piece;
-    if (!t->meta->buf || !their || p->phase != RILL__ACTIVE)
+    /* Only peers that agree on the size: another size is another file,
+     * and the first claim may have been a lie (see resize_after_liars). */
+    if (!t->meta->buf || !their || p->phase != RILL__ACTIVE ||
+        p->ext.metadata_size != t->meta->size)
         return;
     while (rill_utmeta_fetch_next(t->meta, p->pick.id, t->s->now, &piece)) {
         struct rill_buf b;
@@ -152,6 +155,36 @@ static void drop_liars(struct rill_torrent *t)
     }
 }
 
+/* The size we fetch was claimed by a peer. When no peer left claims it
+ * (the liar who did is gone) but others claim another, start over with the
+ * size most of them give. */
+static void resize_after_liars(struct rill_torrent *t)
+{
+    uint64_t best = 0;
+    unsigned best_n = 0;
+    for (const struct rill__peer *p = t->peers; p; p = p->next) {
+        uint64_t size = p->ext.metadata_size;
+        if (p->phase != RILL__ACTIVE || !p->ext.m[RILL_WIRE_EXT_UT_METADATA] || !size)
+            continue;
+        if (size == t->meta->size)
+            return; /* someone still offers this one */
+        unsigned n = 0;
+        for (const struct rill__peer *q = t->peers; q; q = q->next)
+            n += q->phase == RILL__ACTIVE && q->ext.metadata_size == size;
+        if (n > best_n)
+            best = size, best_n = n;
+    }
+    if (!best)
+        return;
+    rill_utmeta_fetch_free(t->meta);
+    if (rill_utmeta_fetch_init(t->meta, t->mi->info_hash, best, META_SIZE_MAX) != 0)
+        return; /* (a failed init leaves the fetch freed: the next handshake retries) */
+    rill__log(t->s, 1, "metadata", "%s: fetching %llu bytes of metadata instead", t->mi->name,
+              (unsigned long long)best);
+    for (struct rill__peer *p = t->peers; p; p = p->next)
+        request_from(t, p);
+}
+
 static void meta_done(struct rill_torrent *t);
 
 void rill__meta_on_msg(struct rill_torrent *t, struct rill__peer *p, const uint8_t *data,
@@ -166,8 +199,9 @@ void rill__meta_on_msg(struct rill_torrent *t, struct rill__peer *p, const uint8
         serve(t, p, m.piece);
         return;
     }
-    if (t->state != RILL_T_METADATA || !t->meta->buf)
-        return; /* late, unasked: ignored */
+    if (t->state != RILL_T_METADATA || !t->meta->buf ||
+        (m.type == RILL_UTMETA_DATA && m.total_size != t->meta->size))
+        return; /* late, unasked, or of another size: ignored */
     int rc = rill_utmeta_fetch_msg(t->meta, p->pick.id, &m, t->s->now);
     if (rc < 0) {
         rill__peer_close(p, "bad ut_metadata data");
@@ -179,6 +213,8 @@ void rill__meta_on_msg(struct rill_torrent *t, struct rill__peer *p, const uint8
         meta_done(t);
         return;
     }
+    if (rc == RILL_UTMETA_FAILED)
+        resize_after_liars(t);
     /* The failed round is refetched from everyone; else this peer has room. */
     for (struct rill__peer *q = t->peers; q; q = q->next)
         if (rc == RILL_UTMETA_FAILED || q == p)
@@ -189,6 +225,7 @@ void rill__meta_tick(struct rill_torrent *t)
 {
     if (t->state != RILL_T_METADATA || !t->meta->buf)
         return;
+    resize_after_liars(t); /* the peer whose size we took may have left */
     rill_utmeta_fetch_timeouts(t->meta, t->s->now, META_TIMEOUT_MS);
     for (struct rill__peer *p = t->peers; p; p = p->next)
         request_from(t, p);

@@ -63,6 +63,24 @@ has "$out" "127.0.0.9:$eport"
 grep -q "sent metadata piece 0 with wrong bytes" "$T/evil.out" || fail "the liar was never asked"
 pass "a metadata liar is banned; the metadata comes from the honest seed"
 
+# A liar about the size too: its claim came first, so the fetch starts with
+# that size; once it is banned the fetch starts over with the honest size.
+eport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.10", 0)); print(s.getsockname()[1])')
+"$PY" "$EVIL" --torrent "$T/t.torrent" --data "$T/src" --mode badsize --bind 127.0.0.10 \
+  --listen "$eport" --timeout 60 >"$T/evil2.out" 2>&1 &
+track_pid $!
+wait_line "$T/evil2.out" ""
+hport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+( sleep 1.5; exec "$RILL" seed "$T/t.torrent" "$T/src" --bind 127.0.0.1 --port "$hport" --no-dht --no-lsd -q ) &
+track_pid $!
+run get "magnet:?xt=urn:btih:$IH&x.pe=127.0.0.10:$eport&x.pe=127.0.0.1:$hport" -o "$T/liar2" \
+  --bind 127.0.0.1 --port 0 --no-dht --no-lsd --json-log -v
+expect_rc 0 "get magnet beside a liar about the size"
+cmp -s "$T/src/payload.bin" "$T/liar2/payload.bin" || fail "download beside a size liar differs"
+has "$out" "sent metadata that does not match the info-hash"
+has "$out" "bytes of metadata instead"
+pass "a liar about the metadata size is banned; the fetch starts over with the honest size"
+
 # Trackerless: a DHT on loopback, the seed announces there, the magnet has
 # nothing but the info-hash.
 "$RILL" dht --no-state --bind 127.0.0.1 -4 --port 0 >"$T/dht.out" 2>"$T/dht.log" &

@@ -20,6 +20,9 @@ with blocks read from --data, then misbehaves as --mode says:
   badmeta      offers the metadata (BEP 9, ut_metadata) and serves every
                piece of the info dictionary with wrong bytes; blocks are
                honest (a magnet leecher must ban it and fetch elsewhere)
+  badsize      as badmeta, but it also claims a metadata_size 1000 bytes
+               too large (a leecher that believed it must start over with
+               the size the honest peers give)
 
 It listens on --bind:--listen (and/or dials --connect HOST:PORT, for peers
 such as Transmission that never dial loopback addresses), optionally
@@ -51,7 +54,7 @@ MAX_IN_MSG = 1 << 20  # what we accept from the other side (a piece is 16 KiB + 
 MAX_EVENTS = 200
 XOR_A5 = bytes(b ^ 0xA5 for b in range(256))
 MODES = ("honest", "corrupt", "garbage", "oversized", "vanish", "badbitfield", "sparebits",
-         "badmeta")
+         "badmeta", "badsize")
 UT_METADATA_ID = 3  # our id for ut_metadata in the extended handshake
 
 
@@ -223,7 +226,8 @@ class Conn:
             raise Idle("no %s for %.0fs" % (what, self.args.idle)) from e
 
     async def handshake(self):
-        reserved = bytes(5) + b"\x10" + bytes(2) if self.args.mode == "badmeta" else bytes(8)
+        meta = self.args.mode in ("badmeta", "badsize")
+        reserved = bytes(5) + b"\x10" + bytes(2) if meta else bytes(8)
         ours = PROTOCOL + reserved + self.t.info_hash + self.args.peer_id
         if self.outgoing:
             await self.send(ours)
@@ -246,8 +250,8 @@ class Conn:
             await self.send(junk)
             await self.drain_until_closed()
             return
-        if mode == "badmeta":
-            hs = {b"m": {b"ut_metadata": UT_METADATA_ID}, b"metadata_size": len(self.t.info)}
+        if mode in ("badmeta", "badsize"):
+            hs = {b"m": {b"ut_metadata": UT_METADATA_ID}, b"metadata_size": len(self.meta_bytes())}
             await self.send(msg(20, b"\x00" + bencode(hs)))
         await self.send(msg(5, bitfield_bytes(self.t, mode)) + msg(1))
         self.log("sent bitfield (%s) and unchoke" % ("bad: " + mode if "bit" in mode else "all pieces"))
@@ -290,12 +294,15 @@ class Conn:
             mid = body[0]
             if mid == 6:
                 await self.on_request(body)
-            elif mid == 20 and self.args.mode == "badmeta":
+            elif mid == 20 and self.args.mode in ("badmeta", "badsize"):
                 await self.on_extended(body)
             elif mid in (0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 14, 15, 16, 17, 20):
                 pass  # nothing to do for a seed that ignores extensions
             else:
                 self.log("ignoring message id %d (%d bytes)" % (mid, length))
+
+    def meta_bytes(self):
+        return self.t.info + (bytes(1000) if self.args.mode == "badsize" else b"")
 
     async def on_extended(self, body):
         """Their handshake (their ut_metadata id), then metadata requests,
@@ -308,10 +315,11 @@ class Conn:
             return
         req, _ = bdecode(body, 2)
         piece = req.get(b"piece", 0)
-        chunk = self.t.info[piece * 16384:(piece + 1) * 16384]
+        info = self.meta_bytes()
+        chunk = info[piece * 16384:(piece + 1) * 16384]
         if req.get(b"msg_type") != 0 or not chunk:
             return
-        head = bencode({b"msg_type": 1, b"piece": piece, b"total_size": len(self.t.info)})
+        head = bencode({b"msg_type": 1, b"piece": piece, b"total_size": len(info)})
         await self.send(msg(20, bytes([self.their_meta]) + head + chunk.translate(XOR_A5)))
         self.stats.bad_meta_pieces += 1
         self.log("sent metadata piece %d with wrong bytes" % piece)
