@@ -42,42 +42,34 @@ expect_rc 0 "get magnet --save-torrent"
 cmp -s "$T/src/payload.bin" "$T/b/payload.bin" || fail "second magnet download differs"
 pass "--save-torrent"
 
-# A liar: a peer offering metadata that does not hash to the info-hash is
-# banned, and the metadata comes from the honest seed (which starts a
-# moment later, so the liar is asked first).
+# Liars, each beside an honest seed that starts a moment later (so the liar
+# is asked first): a peer offering metadata that does not hash to the
+# info-hash is banned and the metadata comes from the seed; one that also
+# claims a wrong size made the fetch start with that size, which starts
+# over with the honest size once it is banned.
 EVIL=$(dirname "$0")/../tools/evil_peer.py
-eport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.9", 0)); print(s.getsockname()[1])')
-"$PY" "$EVIL" --torrent "$T/t.torrent" --data "$T/src" --mode badmeta --bind 127.0.0.9 \
-  --listen "$eport" --timeout 60 >"$T/evil.out" 2>&1 &
-track_pid $!
-wait_line "$T/evil.out" ""
-hport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-( sleep 1.5; exec "$RILL" seed "$T/t.torrent" "$T/src" --bind 127.0.0.1 --port "$hport" --no-dht --no-lsd -q ) &
-track_pid $!
-run get "magnet:?xt=urn:btih:$IH&x.pe=127.0.0.9:$eport&x.pe=127.0.0.1:$hport" -o "$T/liar" \
-  --bind 127.0.0.1 --port 0 --no-dht --no-lsd --json-log -v
-expect_rc 0 "get magnet beside a liar"
-cmp -s "$T/src/payload.bin" "$T/liar/payload.bin" || fail "download beside a liar differs"
-has "$out" "sent metadata that does not match the info-hash"
-has "$out" "127.0.0.9:$eport"
-grep -q "sent metadata piece 0 with wrong bytes" "$T/evil.out" || fail "the liar was never asked"
+free_port_on() { "$PY" -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$1"; }
+beside_liar() { # MODE ADDR NAME: runs rill get beside the liar, output in $out
+  local mode=$1 addr=$2 name=$3 hport
+  eport=$(free_port_on "$addr")
+  "$PY" "$EVIL" --torrent "$T/t.torrent" --data "$T/src" --mode "$mode" --bind "$addr" \
+    --listen "$eport" --timeout 60 >"$T/$name.evil" 2>&1 &
+  track_pid $!
+  wait_line "$T/$name.evil" "" # it is listening
+  hport=$(free_port_on 127.0.0.1)
+  ( sleep 1.5; exec "$RILL" seed "$T/t.torrent" "$T/src" --bind 127.0.0.1 --port "$hport" --no-dht --no-lsd -q ) &
+  track_pid $!
+  run get "magnet:?xt=urn:btih:$IH&x.pe=$addr:$eport&x.pe=127.0.0.1:$hport" -o "$T/$name" \
+    --bind 127.0.0.1 --port 0 --no-dht --no-lsd --json-log -v
+  expect_rc 0 "get magnet beside a $mode liar"
+  cmp -s "$T/src/payload.bin" "$T/$name/payload.bin" || fail "download beside a $mode liar differs"
+  has "$out" "sent metadata that does not match the info-hash"
+  has "$out" "$addr:$eport"
+  grep -q "sent metadata piece 0 with wrong bytes" "$T/$name.evil" || fail "the $mode liar was never asked"
+}
+beside_liar badmeta 127.0.0.9 liar
 pass "a metadata liar is banned; the metadata comes from the honest seed"
-
-# A liar about the size too: its claim came first, so the fetch starts with
-# that size; once it is banned the fetch starts over with the honest size.
-eport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.10", 0)); print(s.getsockname()[1])')
-"$PY" "$EVIL" --torrent "$T/t.torrent" --data "$T/src" --mode badsize --bind 127.0.0.10 \
-  --listen "$eport" --timeout 60 >"$T/evil2.out" 2>&1 &
-track_pid $!
-wait_line "$T/evil2.out" ""
-hport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-( sleep 1.5; exec "$RILL" seed "$T/t.torrent" "$T/src" --bind 127.0.0.1 --port "$hport" --no-dht --no-lsd -q ) &
-track_pid $!
-run get "magnet:?xt=urn:btih:$IH&x.pe=127.0.0.10:$eport&x.pe=127.0.0.1:$hport" -o "$T/liar2" \
-  --bind 127.0.0.1 --port 0 --no-dht --no-lsd --json-log -v
-expect_rc 0 "get magnet beside a liar about the size"
-cmp -s "$T/src/payload.bin" "$T/liar2/payload.bin" || fail "download beside a size liar differs"
-has "$out" "sent metadata that does not match the info-hash"
+beside_liar badsize 127.0.0.10 liar2
 has "$out" "bytes of metadata instead"
 pass "a liar about the metadata size is banned; the fetch starts over with the honest size"
 
