@@ -46,6 +46,9 @@ int cli_dht_bootstrap(struct rill_dht *d, const char *const *nodes, size_t n, bo
 
 /* Prints "rill: MESSAGE\n" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "[YYYY-MM-DD HH:MM:SS] MESSAGE\n" on stderr: the log of a
+ * long-running command (rill tracker, rill dht). */
+void cli_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "Try 'rill CMD --help'." on stderr and returns CLI_EXIT_USAGE;
  * `cmd` may be NULL for the top level. */
 int cli_usage_hint(const char *cmd);

@@ -151,27 +151,6 @@ static int parse_info_hash(const char *s, uint8_t ih[RILL_SHA1_LEN])
     return rc;
 }
 
-static int parse_hex20(const char *s, uint8_t out[20])
-{
-    if (strlen(s) != 40)
-        return -1;
-    for (size_t i = 0; i < 20; i++) {
-        unsigned v = 0;
-        for (size_t j = 0; j < 2; j++) {
-            char c = s[2 * i + j];
-            int d = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-            if (d < 0)
-                return -1;
-            v = v * 16 + (unsigned)d;
-        }
-        out[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
 static int check_put(struct dht_args *a)
 {
     size_t len = strlen(a->value);
@@ -217,7 +196,7 @@ static int positional(struct dht_args *a, int argc, char **argv)
     if (strcmp(a->cmd, "get") == 0) {
         if (a->key_path || a->has_seq || a->raw_value)
             return cli_bad_value("dht", "get", p[1], "--key, --seq and --bencoded are for put");
-        if (parse_hex20(p[1], a->info_hash) != 0)
+        if (rill_unhex(p[1], strlen(p[1]), a->info_hash, RILL_SHA1_LEN) != 0)
             return cli_bad_value("dht", "TARGET", p[1], "not 40 hex digits");
         return -1;
     }

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -111,11 +110,7 @@ static int parse_args(struct tracker_args *a, int argc, char **argv)
 static void log_line(void *ctx, const char *line)
 {
     (void)ctx;
-    time_t now = time(NULL);
-    struct tm tm;
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
-    fprintf(stderr, "[%s] %s\n", stamp, line);
+    cli_log("%s", line);
 }
 
 struct tracker_run {

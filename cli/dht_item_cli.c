@@ -14,14 +14,6 @@
 
 #define KEY_HEX 64
 
-static int hex_val(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* Reads the seed from `path`, or makes a new key there if it is missing.
  * 0, or an exit status after a message. */
 static int load_key(const char *path, uint8_t seed[32], bool quiet)
@@ -56,12 +48,7 @@ static int load_key(const char *path, uint8_t seed[32], bool quiet)
     size_t len = got > 0 ? (size_t)got : 0;
     while (len > KEY_HEX && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
-    bool ok = len == KEY_HEX;
-    for (size_t i = 0; ok && i < 32; i++) {
-        int hi = hex_val(buf[2 * i]), lo = hex_val(buf[2 * i + 1]);
-        ok = hi >= 0 && lo >= 0;
-        seed[i] = (uint8_t)(hi * 16 + lo);
-    }
+    bool ok = len == KEY_HEX && rill_unhex(buf, KEY_HEX, seed, 32) == 0;
     memset(buf, 0, sizeof buf);
     if (!ok) {
         cli_error("dht: %s: %s", path,

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "cli.h"
 #include "dht_cli.h"
@@ -37,16 +36,12 @@ static void log_line(const struct run *r, const char *fmt, ...)
 {
     if (r->a->quiet)
         return;
-    time_t now = time(NULL);
-    struct tm tm;
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
-    fprintf(stderr, "[%s] ", stamp);
+    char text[512];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    cli_log("%s", text);
 }
 
 /* "1.2.3.4:6881" or "[::1]:6881" */

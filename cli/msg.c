@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -13,6 +14,20 @@ void cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     putc('\n', stderr);
     va_end(ap);
+}
+
+void cli_log(const char *fmt, ...)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+    fprintf(stderr, "[%s] ", stamp);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    putc('\n', stderr);
 }
 
 int cli_bad_value(const char *cmd, const char *opt, const char *val, const char *why)
