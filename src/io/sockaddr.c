@@ -39,3 +39,41 @@ bool rill__sockaddr_is_any(const struct sockaddr_storage *ss)
         return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
     return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
 }
+
+socklen_t rill__sockaddr_from_raw(const uint8_t *addr, size_t len, uint16_t port,
+                                  struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (len == 4) {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, addr, 4);
+        in->sin_port = htons(port);
+        return sizeof *in;
+    }
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_family = AF_INET6;
+    memcpy(&in6->sin6_addr, addr, 16);
+    in6->sin6_port = htons(port);
+    return sizeof *in6;
+}
+
+bool rill__sockaddr_to_raw(const struct sockaddr_storage *ss, uint8_t addr[16], uint8_t *len,
+                           uint16_t *port)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        memcpy(addr, &in->sin_addr, 4);
+        *len = 4;
+        *port = ntohs(in->sin_port);
+        return true;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        memcpy(addr, &in6->sin6_addr, 16);
+        *len = 16;
+        *port = ntohs(in6->sin6_port);
+        return true;
+    }
+    return false;
+}

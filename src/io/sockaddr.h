@@ -5,6 +5,7 @@
 #define RILL_IO_SOCKADDR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -13,6 +14,14 @@
 int rill__sockaddr_from_ip(const char *ip, uint16_t port, struct sockaddr_storage *ss,
                            socklen_t *len);
 void rill__sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port);
+/* A raw address (4 or 16 bytes in network order, as compact peer lists,
+ * KRPC and PEX carry them) and a port as a socket address; returns its
+ * length. */
+socklen_t rill__sockaddr_from_raw(const uint8_t *addr, size_t len, uint16_t port,
+                                  struct sockaddr_storage *ss);
+/* The reverse; false for a family other than IPv4 and IPv6. */
+bool rill__sockaddr_to_raw(const struct sockaddr_storage *ss, uint8_t addr[16], uint8_t *len,
+                           uint16_t *port);
 /* 0.0.0.0 or :: */
 bool rill__sockaddr_is_any(const struct sockaddr_storage *ss);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "io/conn.h"
+#include "io/sockaddr.h"
 #include "io/torrent.h"
 #include "io/torrent_internal.h"
 
@@ -30,21 +31,7 @@ static void on_peers(void *ctx, const struct rill_peer_addr *peers, size_t n, bo
         t->dht_busy = false;
     for (size_t i = 0; i < n; i++) {
         struct sockaddr_storage ss;
-        socklen_t sl;
-        memset(&ss, 0, sizeof ss);
-        if (peers[i].addr_len == 4) {
-            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-            a->sin_family = AF_INET;
-            memcpy(&a->sin_addr, peers[i].addr, 4);
-            a->sin_port = htons(peers[i].port);
-            sl = sizeof *a;
-        } else {
-            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-            a->sin6_family = AF_INET6;
-            memcpy(&a->sin6_addr, peers[i].addr, 16);
-            a->sin6_port = htons(peers[i].port);
-            sl = sizeof *a;
-        }
+        socklen_t sl = rill__sockaddr_from_raw(peers[i].addr, peers[i].addr_len, peers[i].port, &ss);
         size_t before = t->ncands;
         rill__torrent_add_candidate(t, (struct sockaddr *)&ss, sl);
         t->dht_peers += t->ncands > before;

@@ -24,6 +24,9 @@ void rill__peer_request_more(struct rill_torrent *t, struct rill__peer *p);
 void rill__peer_expire_requests(struct rill_torrent *t, struct rill__peer *p, uint64_t timeout_ms);
 struct rill__peer *rill__torrent_find_peer(struct rill_torrent *t, uint32_t id);
 void rill__peer_send_simple(struct rill__peer *p, int type);
+/* An extension message (BEP 10): `id` as the peer numbered it, 0 for the
+ * handshake. */
+void rill__peer_send_ext(struct rill__peer *p, uint8_t id, const struct rill_buf *payload);
 void rill__peer_send_block_msg(struct rill__peer *p, int type, uint32_t piece, uint32_t begin,
                                uint32_t length);
 

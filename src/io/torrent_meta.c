@@ -68,15 +68,6 @@ int rill__meta_init(struct rill_torrent *t, const struct rill_magnet *m)
 
 /* ----------------------------------------------------------- messages */
 
-static void send_ext(struct rill__peer *p, uint8_t id, const struct rill_buf *payload)
-{
-    struct rill_buf msg;
-    rill_buf_init(&msg, payload->len + 64);
-    if (rill_wire_build_extended(&msg, id, payload->data, payload->len) == 0)
-        rill__peer_send(p, &msg);
-    rill_buf_free(&msg);
-}
-
 /* Asks `p` for pieces of the info dictionary while the fetch has some
  * for it. */
 static void request_from(struct rill_torrent *t, struct rill__peer *p)
@@ -92,7 +83,7 @@ static void request_from(struct rill_torrent *t, struct rill__peer *p)
         struct rill_buf b;
         rill_buf_init(&b, 64);
         if (rill_utmeta_build_request(&b, piece) == 0)
-            send_ext(p, their, &b);
+            rill__peer_send_ext(p, their, &b);
         rill_buf_free(&b);
     }
 }
@@ -137,7 +128,7 @@ static void serve(struct rill_torrent *t, struct rill__peer *p, uint32_t piece)
             return;
         }
     }
-    send_ext(p, their, &b);
+    rill__peer_send_ext(p, their, &b);
     rill_buf_free(&b);
 }
 

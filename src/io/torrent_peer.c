@@ -21,6 +21,15 @@ void rill__peer_send_simple(struct rill__peer *p, int type)
     rill_buf_free(&b);
 }
 
+void rill__peer_send_ext(struct rill__peer *p, uint8_t id, const struct rill_buf *payload)
+{
+    struct rill_buf msg;
+    rill_buf_init(&msg, payload->len + 64);
+    if (!payload->failed && rill_wire_build_extended(&msg, id, payload->data, payload->len) == 0)
+        rill__peer_send(p, &msg);
+    rill_buf_free(&msg);
+}
+
 void rill__peer_send_block_msg(struct rill__peer *p, int type, uint32_t piece, uint32_t begin,
                                uint32_t length)
 {
@@ -109,14 +118,11 @@ static void send_ext_handshake(struct rill_torrent *t, struct rill__peer *p)
         memcpy(hs.yourip, &((struct sockaddr_in *)&p->addr)->sin_addr, 4);
         hs.yourip_len = 4;
     }
-    struct rill_buf payload, msg;
+    struct rill_buf payload;
     rill_buf_init(&payload, 4096);
-    rill_buf_init(&msg, 8192);
     if (rill_wire_ext_hs_build(&payload, &hs) == 0)
-        rill_wire_build_extended(&msg, 0, payload.data, payload.len);
-    rill__peer_send(p, &msg);
+        rill__peer_send_ext(p, 0, &payload);
     rill_buf_free(&payload);
-    rill_buf_free(&msg);
 }
 
 /* Our pieces: have-all / have-none with the fast extension, else a

@@ -9,6 +9,7 @@
 
 #include "core/ut_pex.h"
 #include "io/conn.h"
+#include "io/sockaddr.h"
 #include "io/torrent.h"
 #include "io/torrent_internal.h"
 
@@ -25,42 +26,12 @@ static bool dialable(const struct rill__peer *p, struct rill_pex_peer *out)
 {
     memset(out, 0, sizeof *out);
     uint16_t port = 0;
-    if (p->addr.ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)&p->addr;
-        memcpy(out->addr, &a->sin_addr, 4);
-        out->addr_len = 4;
-        port = ntohs(a->sin_port);
-    } else if (p->addr.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&p->addr;
-        memcpy(out->addr, &a->sin6_addr, 16);
-        out->addr_len = 16;
-        port = ntohs(a->sin6_port);
-    } else {
+    if (!rill__sockaddr_to_raw(&p->addr, out->addr, &out->addr_len, &port))
         return false;
-    }
     out->port = p->outgoing ? port : p->ext.p;
     out->flags = (uint8_t)((rill__peer_is_seed(p) || p->upload_only ? RILL_PEX_F_SEED : 0) |
                            (p->outgoing ? RILL_PEX_F_REACHABLE : 0));
     return out->port != 0;
-}
-
-static void to_sockaddr(const struct rill_pex_peer *pp, struct sockaddr_storage *ss,
-                        socklen_t *len)
-{
-    memset(ss, 0, sizeof *ss);
-    if (pp->addr_len == 4) {
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        a->sin_family = AF_INET;
-        memcpy(&a->sin_addr, pp->addr, 4);
-        a->sin_port = htons(pp->port);
-        *len = sizeof *a;
-    } else {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-        a->sin6_family = AF_INET6;
-        memcpy(&a->sin6_addr, pp->addr, 16);
-        a->sin6_port = htons(pp->port);
-        *len = sizeof *a;
-    }
 }
 
 void rill__pex_on_msg(struct rill_torrent *t, struct rill__peer *p, const uint8_t *data,
@@ -83,8 +54,7 @@ void rill__pex_on_msg(struct rill_torrent *t, struct rill__peer *p, const uint8_
     free(m);
     for (size_t i = 0; i < n; i++) {
         struct sockaddr_storage ss;
-        socklen_t sl;
-        to_sockaddr(&got[i], &ss, &sl);
+        socklen_t sl = rill__sockaddr_from_raw(got[i].addr, got[i].addr_len, got[i].port, &ss);
         size_t before = t->ncands;
         rill__torrent_add_candidate(t, (struct sockaddr *)&ss, sl);
         t->pex_peers += t->ncands > before;
@@ -111,20 +81,30 @@ static void pex_send(struct rill_torrent *t, struct rill__peer *p, struct rill_p
             cur[n++] = cur[i];
     if (rill_pex_sender_diff(p->pex_out, cur, n, t->s->now, m) != RILL_PEX_SEND)
         return;
-    struct rill_buf payload, msg;
+    struct rill_buf payload;
     rill_buf_init(&payload, 8192);
-    rill_buf_init(&msg, 8192);
-    if (rill_pex_build(&payload, m) == 0 &&
-        rill_wire_build_extended(&msg, p->ext.m[RILL_WIRE_EXT_UT_PEX], payload.data,
-                                 payload.len) == 0)
-        rill__peer_send(p, &msg);
+    if (rill_pex_build(&payload, m) == 0)
+        rill__peer_send_ext(p, p->ext.m[RILL_WIRE_EXT_UT_PEX], &payload);
     rill_buf_free(&payload);
-    rill_buf_free(&msg);
+}
+
+/* A peer speaks ut_pex and its minute since our last message is up. */
+static bool pex_due(const struct rill_torrent *t, const struct rill__peer *p)
+{
+    return p->phase == RILL__ACTIVE && p->ext.m[RILL_WIRE_EXT_UT_PEX] &&
+           (!p->pex_out || t->s->now - p->pex_out->last_ms >= RILL_PEX_INTERVAL_MS);
 }
 
 void rill__pex_tick(struct rill_torrent *t)
 {
     if (!rill__pex_allowed(t) || !t->peers)
+        return;
+    /* Every second, but a peer hears from us once a minute: build our list
+     * only when someone is due. */
+    const struct rill__peer *due = t->peers;
+    while (due && !pex_due(t, due))
+        due = due->next;
+    if (!due)
         return;
     size_t cap = t->npeers;
     struct rill_pex_peer *all = calloc(cap, sizeof *all), *cur = calloc(cap, sizeof *cur);
@@ -134,7 +114,7 @@ void rill__pex_tick(struct rill_torrent *t)
         if (p->phase == RILL__ACTIVE && dialable(p, &all[n]))
             n++;
     for (struct rill__peer *p = t->peers; all && cur && m && p; p = p->next) {
-        if (p->phase != RILL__ACTIVE || !p->ext.m[RILL_WIRE_EXT_UT_PEX])
+        if (!pex_due(t, p))
             continue;
         memcpy(cur, all, n * sizeof *cur);
         pex_send(t, p, cur, n, m);
