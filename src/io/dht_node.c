@@ -56,39 +56,13 @@ int rill__dht_addr_parse(const char *text, struct dht_addr *a)
 
 static socklen_t to_sockaddr(const struct dht_addr *a, struct sockaddr_storage *ss)
 {
-    memset(ss, 0, sizeof *ss);
-    if (a->len == 4) {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-        s4->sin_family = AF_INET;
-        memcpy(&s4->sin_addr, a->ip, 4);
-        s4->sin_port = htons(a->port);
-        return sizeof *s4;
-    }
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-    s6->sin6_family = AF_INET6;
-    memcpy(&s6->sin6_addr, a->ip, 16);
-    s6->sin6_port = htons(a->port);
-    return sizeof *s6;
+    return rill__sockaddr_from_raw(a->ip, a->len, a->port, ss);
 }
 
 static bool from_sockaddr(const struct sockaddr_storage *ss, struct dht_addr *a)
 {
     memset(a, 0, sizeof *a);
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-        memcpy(a->ip, &s4->sin_addr, 4);
-        a->len = 4;
-        a->port = ntohs(s4->sin_port);
-        return true;
-    }
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-        memcpy(a->ip, &s6->sin6_addr, 16);
-        a->len = 16;
-        a->port = ntohs(s6->sin6_port);
-        return true;
-    }
-    return false;
+    return rill__sockaddr_to_raw(ss, a->ip, &a->len, &a->port);
 }
 
 void rill__dht_node_from_addr(struct rill_krpc_node *node, const uint8_t *id,
@@ -366,20 +340,21 @@ static int start(struct rill_dht *n, const struct rill_dht_opts *cfg)
         memcpy(n->id, cfg->node_id, RILL_KRPC_ID_LEN);
     else if (RAND_bytes(n->id, RILL_KRPC_ID_LEN) != 1)
         return RILL_EIO;
+    struct dht_state st = {0};
     if (cfg->state_path) {
         n->state_path = rill__strndup(cfg->state_path, strlen(cfg->state_path));
-        if (!n->state_path)
-            return RILL_ENOMEM;
-        /* The saved id first: the tables are keyed by it. */
-        rc = rill__dht_state_load(n, cfg->node_id == NULL);
+        rc = n->state_path ? rill__dht_state_open(n, &st, cfg->node_id == NULL) : RILL_ENOMEM;
         if (rc != 0)
             return rc;
     }
-    if (cfg->bind4 && (rc = open_socket(n, 0, cfg->bind4)) != 0)
-        return rc;
-    if (cfg->bind6 && (rc = open_socket(n, 1, cfg->bind6)) != 0)
-        return rc;
-    if (n->state_path && (rc = rill__dht_state_load(n, false)) != 0)
+    if (cfg->bind4)
+        rc = open_socket(n, 0, cfg->bind4);
+    if (rc == 0 && cfg->bind6)
+        rc = open_socket(n, 1, cfg->bind6);
+    if (rc == 0)
+        rill__dht_state_take_nodes(n, &st);
+    rill__dht_state_close(&st);
+    if (rc != 0)
         return rc;
     struct timeval tick = {0, TICK_MS * 1000};
     n->ev_tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);

@@ -173,7 +173,17 @@ void rill__dht_item_done(struct rill_dht *n, struct dht_req *q);
 /* Wipes and frees q->it (NULL is fine). */
 void rill__dht_item_release(struct dht_req *q);
 
-/* dht_node_state.c */
-int rill__dht_state_load(struct rill_dht *n, bool take_id);
+/* dht_node_state.c: the state file, read once at start. open() takes our
+ * id from it (before the tables, which are keyed by it, exist) and keeps
+ * the parsed file; take_nodes() puts its nodes into the tables; close()
+ * frees it. A missing file is an empty state; a foreign one RILL_EIO. */
+struct dht_state {
+    uint8_t *bytes;
+    struct rill_bdoc doc;
+    const struct rill_bnode *root; /* NULL: no file */
+};
+int rill__dht_state_open(struct rill_dht *n, struct dht_state *st, bool take_id);
+void rill__dht_state_take_nodes(struct rill_dht *n, const struct dht_state *st);
+void rill__dht_state_close(struct dht_state *st);
 
 #endif

@@ -86,29 +86,39 @@ static void take_nodes(struct rill_dht *n, unsigned fam, const struct rill_bnode
         rill__dht_boot_lookup(n, fam);
 }
 
-int rill__dht_state_load(struct rill_dht *n, bool take_id)
+int rill__dht_state_open(struct rill_dht *n, struct dht_state *st, bool take_id)
 {
-    uint8_t *p = NULL;
+    memset(st, 0, sizeof *st);
     size_t len = 0;
-    int rc = rill__read_file(n->state_path, STATE_MAX, &p, &len, NULL);
+    int rc = rill__read_file(n->state_path, STATE_MAX, &st->bytes, &len, NULL);
     if (rc == RILL_ENOENT)
         return 0; /* a first start */
     if (rc != 0)
         return RILL_EIO;
-    struct rill_bdoc doc;
-    rc = rill_bdecode(&doc, p, len, NULL, NULL);
-    const struct rill_bnode *root = rc == 0 ? rill_bdoc_root(&doc) : NULL;
-    const struct rill_bnode *id = root ? rill_bdict_get(&doc, root, "id") : NULL;
+    rc = rill_bdecode(&st->doc, st->bytes, len, NULL, NULL);
+    st->root = rc == 0 ? rill_bdoc_root(&st->doc) : NULL;
+    const struct rill_bnode *id = st->root ? rill_bdict_get(&st->doc, st->root, "id") : NULL;
     if (!id || id->type != RILL_BSTR || id->slen != RILL_KRPC_ID_LEN) {
-        rc = RILL_EIO; /* not ours: refuse rather than overwrite it later */
-    } else if (take_id) {
-        memcpy(n->id, id->s, RILL_KRPC_ID_LEN);
-    } else {
-        take_nodes(n, 0, rill_bdict_get(&doc, root, "nodes"));
-        take_nodes(n, 1, rill_bdict_get(&doc, root, "nodes6"));
+        rill__dht_state_close(st);
+        return RILL_EIO; /* not ours: refuse rather than overwrite it later */
     }
-    if (root)
-        rill_bdoc_free(&doc);
-    free(p);
-    return rc;
+    if (take_id)
+        memcpy(n->id, id->s, RILL_KRPC_ID_LEN);
+    return 0;
+}
+
+void rill__dht_state_take_nodes(struct rill_dht *n, const struct dht_state *st)
+{
+    if (!st->root)
+        return;
+    take_nodes(n, 0, rill_bdict_get(&st->doc, st->root, "nodes"));
+    take_nodes(n, 1, rill_bdict_get(&st->doc, st->root, "nodes6"));
+}
+
+void rill__dht_state_close(struct dht_state *st)
+{
+    if (st->root)
+        rill_bdoc_free(&st->doc);
+    free(st->bytes);
+    memset(st, 0, sizeof *st);
 }
