@@ -252,6 +252,16 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     rill__torrent_check_seed_limits(t);
 }
 
+/* Trackers, the tick and the first connections: a magnet's torrent goes
+ * here twice, before and after its metadata (the announcer starts once). */
+static void go(struct rill_torrent *t)
+{
+    rill__announcer_start(t->announcer);
+    struct timeval one = {1, 0};
+    event_add(t->tick, &one);
+    connect_some(t);
+}
+
 void rill__torrent_start(struct rill_torrent *t)
 {
     t->state = rill_picker_wanted_complete(t->picker) ? RILL_T_SEEDING : RILL_T_DOWNLOADING;
@@ -259,11 +269,7 @@ void rill__torrent_start(struct rill_torrent *t)
         t->complete_fired = true; /* already complete: not a new completion */
         t->completed_ms = t->s->now;
     }
-    if (t->announcer)
-        rill__announcer_start(t->announcer);
-    struct timeval one = {1, 0};
-    event_add(t->tick, &one);
-    connect_some(t);
+    go(t);
     if (t->state == RILL_T_SEEDING && t->p.on_complete)
         t->p.on_complete(t->p.ctx, t);
 }
@@ -341,21 +347,23 @@ int rill__torrent_init(struct rill_torrent *t)
         return rc;
     if ((rc = open_storage(t)))
         return rc;
-    rill_rate_init(&t->down, 0, t->s->now);
-    rill_rate_init(&t->up, 0, t->s->now);
-    rill_ratelimit_init(&t->up_limit, t->p.max_up, 0, t->s->now);
-    rill_ratelimit_init(&t->down_limit, t->p.max_down, 0, t->s->now);
     if ((rc = start_events(t)) != 0)
         return rc;
     return start_check(t);
 }
 
-/* The tick and the trackers: made once, kept when a magnet's metadata
- * arrives (its trackers were the magnet's all along). */
+/* Rates, limits, the tick and the trackers: made once, kept when a
+ * magnet's metadata arrives (its trackers were the magnet's all along). */
 static int start_events(struct rill_torrent *t)
 {
-    if (!t->tick && !(t->tick = event_new(t->s->base, -1, EV_PERSIST, tick, t)))
-        return RILL_ENOMEM;
+    if (!t->tick) {
+        rill_rate_init(&t->down, 0, t->s->now);
+        rill_rate_init(&t->up, 0, t->s->now);
+        rill_ratelimit_init(&t->up_limit, t->p.max_up, 0, t->s->now);
+        rill_ratelimit_init(&t->down_limit, t->p.max_down, 0, t->s->now);
+        if (!(t->tick = event_new(t->s->base, -1, EV_PERSIST, tick, t)))
+            return RILL_ENOMEM;
+    }
     if (!t->announcer && !t->p.no_trackers)
         return rill__announcer_new(&t->announcer, t);
     return 0;
@@ -371,16 +379,8 @@ static int magnet_init(struct rill_torrent *t)
         rc = start_events(t);
     if (rc != 0)
         return rc;
-    rill_rate_init(&t->down, 0, t->s->now);
-    rill_rate_init(&t->up, 0, t->s->now);
-    rill_ratelimit_init(&t->up_limit, t->p.max_up, 0, t->s->now);
-    rill_ratelimit_init(&t->down_limit, t->p.max_down, 0, t->s->now);
     t->state = RILL_T_METADATA;
-    if (t->announcer)
-        rill__announcer_start(t->announcer);
-    struct timeval one = {1, 0};
-    event_add(t->tick, &one);
-    connect_some(t);
+    go(t);
     return 0;
 }
 
