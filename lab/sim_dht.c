@@ -65,6 +65,17 @@ double rill__dht_sim_busiest(const uint32_t *load, size_t n, uint64_t total)
     return total ? (double)m / (double)total : 0;
 }
 
+void rill__dht_sim_cost_fill(struct rill_dht_sim_cost *out, uint32_t lookups,
+                             struct rill__dht_sim_tally *t, const uint32_t *load, uint32_t nodes)
+{
+    out->lookups = lookups;
+    rill__dht_sim_hops(t->hops, t->n_hops, &out->hops_mean, &out->hops_median, &out->hops_p99);
+    out->msgs_mean = (double)t->msgs / lookups;
+    out->busiest_share = rill__dht_sim_busiest(load, nodes, t->msgs);
+    out->success = (double)t->ok / lookups;
+    out->latency_ms = t->n_hops ? t->lat_ms / t->n_hops : 0;
+}
+
 int rill_dht_sim_cost(int engine, uint32_t nodes, uint32_t lookups, uint64_t seed,
                       struct rill_dht_sim_cost *out)
 {
@@ -263,12 +274,8 @@ static int flood_run(struct flood *f, uint32_t lookups, uint64_t seed, struct ri
             lat += f->at[holder] + rill__dht_sim_rtt(seed, origin, holder) / 2.0;
         }
     }
-    out->lookups = lookups;
-    rill__dht_sim_hops(hops, ok, &out->hops_mean, &out->hops_median, &out->hops_p99);
-    out->msgs_mean = (double)msgs / lookups;
-    out->busiest_share = rill__dht_sim_busiest(f->load, n, msgs);
-    out->success = (double)ok / lookups;
-    out->latency_ms = ok ? lat / ok : 0;
+    rill__dht_sim_cost_fill(out, lookups, &(struct rill__dht_sim_tally){hops, ok, msgs, ok, lat},
+                            f->load, n);
     free(hops);
     return 0;
 }

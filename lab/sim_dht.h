@@ -130,6 +130,22 @@ void rill__dht_sim_hops(uint32_t *v, size_t n, double *mean, double *median, dou
 /* The largest of load[0..n) as a share of `total` (0 when total is 0). */
 double rill__dht_sim_busiest(const uint32_t *load, size_t n, uint64_t total);
 
+/* What a cost experiment counted over its lookups: hops[0..n_hops) (every
+ * lookup, or only the answered ones: flooding), the latency summed over
+ * those same lookups, messages and answers over all. */
+struct rill__dht_sim_tally {
+    uint32_t *hops;
+    uint32_t n_hops;
+    uint64_t msgs;
+    uint32_t ok;
+    double lat_ms;
+};
+
+/* Fills *out from a tally of `lookups` lookups and the per-node message
+ * load[0..nodes); sorts t->hops. */
+void rill__dht_sim_cost_fill(struct rill_dht_sim_cost *out, uint32_t lookups,
+                             struct rill__dht_sim_tally *t, const uint32_t *load, uint32_t nodes);
+
 int rill__dht_sim_cost_directory(uint32_t nodes, uint32_t lookups, uint64_t seed,
                                  struct rill_dht_sim_cost *out);
 int rill__dht_sim_cost_flood(uint32_t nodes, uint32_t lookups, uint64_t seed,

@@ -67,14 +67,10 @@ int rill__dht_sim_cost_kad(uint32_t nodes, uint32_t lookups, uint64_t seed,
         ok += r.ok;
         lat += (double)r.ms;
     }
-    if (rc == 0) {
-        out->lookups = lookups;
-        rill__dht_sim_hops(hops, lookups, &out->hops_mean, &out->hops_median, &out->hops_p99);
-        out->msgs_mean = (double)msgs / lookups;
-        out->busiest_share = rill__dht_sim_busiest(k.load, nodes, msgs);
-        out->success = (double)ok / lookups;
-        out->latency_ms = lat / lookups;
-    }
+    if (rc == 0)
+        rill__dht_sim_cost_fill(out, lookups,
+                                &(struct rill__dht_sim_tally){hops, lookups, msgs, ok, lat}, k.load,
+                                nodes);
     free(hops);
     rill__kad_free(&k);
     return rc;

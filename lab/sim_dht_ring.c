@@ -184,12 +184,8 @@ int rill__dht_sim_cost_ring(bool fingers, uint32_t nodes, uint32_t lookups, uint
         /* The holder answers the origin directly. */
         lat += o.lat_ms + rill__dht_sim_rtt(seed, from, succ_of(&r, key)) / 2.0;
     }
-    out->lookups = lookups;
-    rill__dht_sim_hops(hops, lookups, &out->hops_mean, &out->hops_median, &out->hops_p99);
-    out->msgs_mean = (double)msgs / lookups;
-    out->busiest_share = rill__dht_sim_busiest(r.load, nodes, msgs);
-    out->success = (double)ok / lookups;
-    out->latency_ms = lat / lookups;
+    rill__dht_sim_cost_fill(out, lookups, &(struct rill__dht_sim_tally){hops, lookups, msgs, ok, lat},
+                            r.load, nodes);
     free(hops);
     ring_free(&r);
     return 0;
