@@ -11,6 +11,8 @@
 #   CPU s/GiB user+system CPU per GiB, seeder (during the transfer, from
 #             /proc/PID/stat) and leecher (its whole run, from wait4)
 #   RSS MB    peak resident set (VmHWM / ru_maxrss) of each side
+#   note      "host reclaimed N MiB during the run" when this VM handed 64 MiB or
+#             more of free memory back to its host meanwhile (see reclaimed_kib)
 # then checks the leecher's data against the source (cmp) and prints a table,
 # with single-core SHA-1 from `openssl speed` and the issue's targets for rill.
 #
@@ -145,22 +147,36 @@ prefault_memory() {
   rm -f "$1/.prefault"
 }
 
+# reclaimed_kib: how many KiB of free memory this VM has handed back to its
+# host so far (0 where the kernel has no free page reporting). A run during
+# which the host took back hundreds of MiB wrote into pages it had to fault
+# in again: its note says how many, so a slow row can be told from a slow
+# client.
+RECLAIM_FILE=/sys/module/page_reporting/parameters/reported_kib
+reclaimed_kib() { if [ -r "$RECLAIM_FILE" ]; then cat "$RECLAIM_FILE"; else echo 0; fi; }
+reclaim_note() { # KIB_BEFORE: the note for what the host took back since
+  local mib=$((($(reclaimed_kib) - $1) / 1024))
+  ((mib >= 64)) && echo "host reclaimed ${mib} MiB during the run"
+  return 0
+}
+
 # One measured transfer with a seeder that is already idle (SEED_PID) and a
 # leecher command that exits 0 when done: run_leecher PAIR NAME DEST CMD...
 run_leecher() {
   local pair=$1 name=$2 dest=$3; shift 3
-  local s0 rc ok=yes
+  local s0 rc ok=yes k0
   prefault_memory "$dest"
-  s0=$(cpu_of "$SEED_PID")
+  s0=$(cpu_of "$SEED_PID"); k0=$(reclaimed_kib)
   spawn "$name" "$PY" "$RUSAGE" "$WORK/$name.ru.json" -- "$@"
   wait_exit "$name" "$pair_timeout"
   rc=$EXIT_RC
+  local note; note=$(reclaim_note "$k0")
   [ -f "$WORK/$name.ru.json" ] || fail "$pair: no measurement from the leecher (status $rc)"
   [ "$rc" -eq 0 ] || fail "$pair: leecher exited with status $rc"
   cmp -s "$data" "$dest/$(basename "$data")" || ok=no
   record "$pair" "$(ru "$WORK/$name.ru.json" wall)" \
     "$("$PY" -c "print($(cpu_of "$SEED_PID") - $s0)")" "$(ru "$WORK/$name.ru.json" cpu)" \
-    "$(rss_of "$SEED_PID")" "$(ru "$WORK/$name.ru.json" maxrss_kb)" "$ok"
+    "$(rss_of "$SEED_PID")" "$(ru "$WORK/$name.ru.json" maxrss_kb)" "$ok" "$note"
 }
 
 next_run=0
@@ -222,6 +238,7 @@ bench_transmission() {
   local lpid s0 l0 t0 t1 done_file
   lpid=$(proc_pid "tr-tr-leech$r"); wait_idle "$lpid"
   prefault_memory "$dest"
+  local k0; k0=$(reclaimed_kib)
   s0=$(cpu_of "$SEED_PID"); l0=$(cpu_of "$lpid")
   t0=$EPOCHREALTIME
   transmission_add "$torrent" "$dest"
@@ -238,6 +255,8 @@ bench_transmission() {
     note="partial: ${pct}% after ${tr_timeout}s"
     ok=no
   fi
+  local rn; rn=$(reclaim_note "$k0")
+  [ -n "$rn" ] && note="${note:+$note; }$rn"
   local wall; wall=$("$PY" -c "print(${t1/,/.} - ${t0/,/.})")
   local scpu lcpu
   scpu=$("$PY" -c "print($(cpu_of "$SEED_PID") - $s0)")
