@@ -351,33 +351,19 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
  * can tell: our listen port on a loopback or unspecified address. */
 static size_t deliver_peers(struct rill__announcer *a, const struct rill_tracker_reply *r)
 {
-    static const uint8_t zero[16];
+    static const uint8_t zero[16], loopback6[16] = {[15] = 1};
     size_t skipped = 0;
     for (size_t i = 0; i < r->peer_count; i++) {
         const struct rill_tracker_peer *p = &r->peers[i];
-        struct sockaddr_storage ss = {0};
-        socklen_t len;
-        bool local;
-        if (p->family == RILL_TRACKER_IPV4) {
-            struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-            sin->sin_family = AF_INET;
-            sin->sin_port = htons(p->port);
-            memcpy(&sin->sin_addr, p->addr, 4);
-            len = sizeof *sin;
-            local = p->addr[0] == 127 || memcmp(p->addr, zero, 4) == 0;
-        } else {
-            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-            sin6->sin6_family = AF_INET6;
-            sin6->sin6_port = htons(p->port);
-            memcpy(&sin6->sin6_addr, p->addr, 16);
-            len = sizeof *sin6;
-            local = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) || memcmp(p->addr, zero, 16) == 0;
-        }
+        bool v4 = p->family == RILL_TRACKER_IPV4;
+        size_t alen = v4 ? 4 : 16;
+        bool local = memcmp(p->addr, zero, alen) == 0 ||
+                     (v4 ? p->addr[0] == 127 : memcmp(p->addr, loopback6, 16) == 0);
         if (local && p->port == a->s->port) {
             skipped++;
             continue;
         }
-        rill__torrent_add_candidate(a->t, (const struct sockaddr *)&ss, len);
+        rill__torrent_add_raw_candidate(a->t, p->addr, alen, p->port);
     }
     return r->peer_count - skipped;
 }

@@ -15,6 +15,7 @@
 
 #include "io/conn.h"
 #include "io/torrent.h"
+#include "io/torrent_internal.h"
 #include "util/util.h"
 
 #define HIGH_WATER (4u << 20) /* stop reading while this much is unparsed */
@@ -84,7 +85,7 @@ void rill__send_handshake(struct rill__peer *p)
     struct rill_wire_handshake hs = {0};
     rill_wire_feature_set(hs.reserved, RILL_WIRE_FEAT_EXTENDED, true);
     rill_wire_feature_set(hs.reserved, RILL_WIRE_FEAT_FAST, true);
-    if (p->s->opts.dht && !p->t->mi->is_private)
+    if (rill__torrent_dht(p->t))
         rill_wire_feature_set(hs.reserved, RILL_WIRE_FEAT_DHT, true);
     memcpy(hs.info_hash, p->t->mi->info_hash, RILL_SHA1_LEN);
     memcpy(hs.peer_id, p->s->peer_id, RILL_WIRE_PEER_ID_LEN);

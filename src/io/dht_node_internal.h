@@ -128,6 +128,7 @@ struct rill_dht {
     struct dht_req req[DHT_REQUESTS_MAX];
     struct rill_krpc_msg in, out; /* large: kept here, not on the stack */
     uint8_t inbuf[DHT_IN_MAX];
+    struct rill_buf outbuf;       /* every datagram is encoded here, reused */
 };
 
 /* dht_node.c */
@@ -167,9 +168,9 @@ void rill__dht_refresh(struct rill_dht *n);
 void rill__dht_answer_get(struct rill_dht *n, const struct dht_addr *from);
 int rill__dht_answer_put(struct rill_dht *n, const struct dht_addr *from, const char **why);
 void rill__dht_item_reply(struct rill_dht *n, struct dht_req *q);
-bool rill__dht_item_put_fill(struct rill_dht *n, struct dht_req *q);
+bool rill__dht_item_put_fill(struct dht_req *q);
 void rill__dht_item_put_args(struct rill_dht *n, const struct dht_req *q);
-void rill__dht_item_done(struct rill_dht *n, struct dht_req *q);
+void rill__dht_item_done(struct dht_req *q);
 /* Wipes and frees q->it (NULL is fine). */
 void rill__dht_item_release(struct dht_req *q);
 

@@ -39,12 +39,17 @@ int rill__dht_answer_put(struct rill_dht *n, const struct dht_addr *from, const 
 
 /* ------------------------------------------------------------- requests */
 
+static void item_free(struct dht_item_req *it)
+{
+    OPENSSL_cleanse(it->seed, sizeof it->seed);
+    free(it);
+}
+
 void rill__dht_item_release(struct dht_req *q)
 {
     if (!q->it)
         return;
-    OPENSSL_cleanse(q->it->seed, sizeof q->it->seed);
-    free(q->it);
+    item_free(q->it);
     q->it = NULL;
 }
 
@@ -68,9 +73,8 @@ void rill__dht_item_reply(struct rill_dht *n, struct dht_req *q)
 /* Before the first put of a request: a mutable item with no seq given is
  * signed now, one above the highest version the lookup saw. False when
  * signing failed. */
-bool rill__dht_item_put_fill(struct rill_dht *n, struct dht_req *q)
+bool rill__dht_item_put_fill(struct dht_req *q)
 {
-    (void)n;
     struct dht_item_req *it = q->it;
     if (it->signed_ || !it->put.is_mutable)
         return true;
@@ -129,7 +133,7 @@ static void info_of(const struct rill_dht_item *src, struct rill_dht_item_info *
 }
 
 /* The request's last lookup ended: report, then free the item state. */
-void rill__dht_item_done(struct rill_dht *n, struct dht_req *q)
+void rill__dht_item_done(struct dht_req *q)
 {
     struct dht_item_req *it = q->it;
     q->it = NULL; /* the callback may start a new request in this slot */
@@ -147,11 +151,10 @@ void rill__dht_item_done(struct rill_dht *n, struct dht_req *q)
         error = it->refused ? it->refused : RILL_ENOENT;
     }
     if (res)
-        info.hops = n->last_hops;
+        info.hops = q->hops;
     if (q->item_cb)
         q->item_cb(q->ctx, res, error);
-    OPENSSL_cleanse(it->seed, sizeof it->seed);
-    free(it);
+    item_free(it);
 }
 
 /* ------------------------------------------------------------------ API */

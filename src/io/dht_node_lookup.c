@@ -52,7 +52,7 @@ static void lk_finish(struct rill_dht *n, unsigned i)
     n->last_hops = q->hops;
     n->last_stored = q->stored;
     if (q->it)
-        rill__dht_item_done(n, q);
+        rill__dht_item_done(q);
     else if (q->cb)
         q->cb(q->ctx, q->values, q->n_values, true);
 }
@@ -67,7 +67,7 @@ static void lk_store(struct rill_dht *n, unsigned i)
     size_t nb = rill_dht_lookup_result(&k->l, best, RILL_DHT_LOOKUP_K);
     k->phase = DHT_LK_ANNOUNCING;
     bool put = q->kind == DHT_REQ_PUT;
-    if (put && !rill__dht_item_put_fill(n, q))
+    if (put && !rill__dht_item_put_fill(q))
         nb = 0;
     for (size_t j = 0; j < nb; j++) {
         if (!best[j].token_len)
@@ -243,7 +243,6 @@ void rill__dht_refresh(struct rill_dht *n)
         struct rill_dht_table *t = &n->fam[fam].table;
         uint8_t target[RILL_KRPC_ID_LEN];
         if (n->fam[fam].fd < 0 || rill_dht_table_nodes(t) == 0 ||
-            rill_dht_table_refresh_deadline(t) > n->now ||
             rill_dht_table_refresh_due(t, &n->rng, n->now, target) != 1)
             continue;
         int i = rill__dht_lk_start(n, fam, target, RILL_DHT_LOOKUP_FIND_NODE, -1);
@@ -255,18 +254,40 @@ void rill__dht_refresh(struct rill_dht *n)
 
 /* ------------------------------------------------------------------ API */
 
+/* Pings `to`; a bootstrap ping's answer also starts the own-id lookup. */
+static int ping_addr(struct rill_dht *n, const struct dht_addr *to, bool boot)
+{
+    if (to->port == 0 || n->fam[DHT_FAM(to->len)].fd < 0)
+        return RILL_EINVAL;
+    n->now = rill__monotonic_ms();
+    struct dht_tx *t =
+        rill__dht_tx_new(n, boot ? DHT_TX_BOOT_PING : DHT_TX_PING, NULL, to, RILL_KRPC_PING);
+    if (!t)
+        return RILL_ELIMIT;
+    n->boot_pings += boot;
+    rill__dht_tx_send(n, t);
+    return 0;
+}
+
 int rill_dht_bootstrap(struct rill_dht *n, const char *addr)
 {
     struct dht_addr to;
-    if (rill__dht_addr_parse(addr, &to) != 0 || to.port == 0 || n->fam[DHT_FAM(to.len)].fd < 0)
+    if (rill__dht_addr_parse(addr, &to) != 0)
         return RILL_EINVAL;
-    n->now = rill__monotonic_ms();
-    struct dht_tx *t = rill__dht_tx_new(n, DHT_TX_BOOT_PING, NULL, &to, RILL_KRPC_PING);
-    if (!t)
-        return RILL_ELIMIT;
-    n->boot_pings++;
-    rill__dht_tx_send(n, t);
-    return 0;
+    return ping_addr(n, &to, true);
+}
+
+int rill__dht_ping_peer(struct rill_dht *n, const uint8_t *ip, size_t len, uint16_t port)
+{
+    if (len != 4 && len != 16)
+        return RILL_EINVAL;
+    struct dht_addr to = {.len = (uint8_t)len, .port = port};
+    memcpy(to.ip, ip, len);
+    /* An answer puts the node in the table like any other; only a table
+     * still nearly empty (a trackerless swarm's first contact) needs the
+     * own-id lookup of a bootstrap. */
+    bool boot = rill_dht_table_nodes(&n->fam[DHT_FAM(len)].table) < RILL_DHT_K;
+    return ping_addr(n, &to, boot);
 }
 
 bool rill_dht_bootstrapping(const struct rill_dht *n)

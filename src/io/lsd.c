@@ -38,7 +38,8 @@ struct rill__lsd {
 
 static bool lsd_torrent(const struct rill_torrent *t)
 {
-    return !t->stopping && !t->mi->is_private && t->state != RILL_T_ERROR;
+    return !t->stopping && !t->mi->is_private && t->state != RILL_T_ERROR &&
+           !rill__torrent_idle_seed(t); /* it would refuse whoever comes */
 }
 
 static void send_hashes(struct rill__lsd *l, const uint8_t (*h)[RILL_SHA1_LEN], size_t n)
@@ -90,9 +91,7 @@ static void take(struct rill__lsd *l, const struct rill_lsd_msg *m, const struct
         for (struct rill_torrent *t = l->s->torrents; t; t = t->next) {
             if (!lsd_torrent(t) || memcmp(t->mi->info_hash, m->hashes[i], RILL_SHA1_LEN) != 0)
                 continue;
-            size_t before = t->ncands;
-            rill__torrent_add_candidate(t, (struct sockaddr *)&peer, sizeof peer);
-            if (t->ncands > before) {
+            if (rill__torrent_add_candidate(t, (struct sockaddr *)&peer, sizeof peer)) {
                 t->lsd_peers++;
                 rill__log(l->s, 1, "lsd_peer", "%s: %s:%u found on the local network",
                           t->mi->name, inet_ntoa(from->sin_addr), m->port);

@@ -12,6 +12,7 @@
 #include "io/announcer.h"
 #include "io/conn.h"
 #include "io/lsd.h"
+#include "io/sockaddr.h"
 #include "io/torrent.h"
 #include "io/torrent_internal.h"
 #include "io/workers.h"
@@ -314,7 +315,6 @@ static int start_events(struct rill_torrent *t);
 int rill__torrent_init(struct rill_torrent *t)
 {
     const struct rill_metainfo *mi = t->mi;
-    rill_bitfield_free(&t->have); /* a magnet's empty one */
     struct rill_buf path;
     rill_buf_init(&path, 0);
     int rc = rill_resume_path(t->dir, mi, &path);
@@ -418,22 +418,22 @@ int rill_session_add(struct rill_session *s, const struct rill_torrent_params *p
 
 /* -------------------------------------------------------- candidates */
 
-void rill__torrent_add_candidate(struct rill_torrent *t, const struct sockaddr *sa,
+bool rill__torrent_add_candidate(struct rill_torrent *t, const struct sockaddr *sa,
                                  socklen_t len)
 {
     if (len > sizeof(struct sockaddr_storage) || rill__session_banned(t->s, sa) ||
         rill__session_is_self(t->s, sa, len))
-        return;
+        return false;
     for (size_t i = 0; i < t->ncands; i++)
         if (t->cands[i].addrlen == len && memcmp(&t->cands[i].addr, sa, len) == 0)
-            return;
+            return false;
     if (t->ncands == t->cands_cap) {
         size_t cap = t->cands_cap ? t->cands_cap * 2 : 16;
         if (cap > 4096)
-            return; /* plenty to try */
+            return false; /* plenty to try */
         struct rill__candidate *c = realloc(t->cands, cap * sizeof *c);
         if (!c)
-            return;
+            return false;
         t->cands = c;
         t->cands_cap = cap;
     }
@@ -441,6 +441,15 @@ void rill__torrent_add_candidate(struct rill_torrent *t, const struct sockaddr *
     memset(c, 0, sizeof *c);
     memcpy(&c->addr, sa, len);
     c->addrlen = len;
+    return true;
+}
+
+bool rill__torrent_add_raw_candidate(struct rill_torrent *t, const uint8_t *addr, size_t len,
+                                     uint16_t port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = rill__sockaddr_from_raw(addr, len, port, &ss);
+    return sl > 0 && rill__torrent_add_candidate(t, (struct sockaddr *)&ss, sl);
 }
 
 int rill_torrent_add_peer(struct rill_torrent *t, const char *host_port)

@@ -27,9 +27,13 @@ int rill__session_adopt(struct rill_session *s, struct rill__peer *p, const uint
 bool rill__session_banned(const struct rill_session *s, const struct sockaddr *sa);
 void rill__session_ban(struct rill_session *s, const struct sockaddr *sa, socklen_t len);
 
-/* Adds a connect candidate (from a tracker, --peer or PEX); duplicates,
- * banned addresses and our own listener are ignored. */
-void rill__torrent_add_candidate(struct rill_torrent *t, const struct sockaddr *sa,
+/* Adds a connect candidate (from a tracker, --peer, the DHT, PEX or LSD);
+ * duplicates, banned addresses and our own listener are ignored. True when
+ * the address is new. */
+bool rill__torrent_add_candidate(struct rill_torrent *t, const struct sockaddr *sa,
                                  socklen_t len);
+/* The same for a raw address (4 or 16 bytes, network order) and port. */
+bool rill__torrent_add_raw_candidate(struct rill_torrent *t, const uint8_t *addr, size_t len,
+                                     uint16_t port);
 
 #endif

@@ -3,11 +3,10 @@
  * (which also returns the peers stored there). Peers tell us their DHT
  * port with a `port` message; we ping it, which is how a node on a
  * trackerless swarm finds the DHT. Private torrents (BEP 27) stay out. */
-#include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "io/conn.h"
+#include "io/dht_node.h"
 #include "io/sockaddr.h"
 #include "io/torrent.h"
 #include "io/torrent_internal.h"
@@ -17,7 +16,7 @@
 #define DHT_STARVING_MS 10000 /* no peer at all */
 #define DHT_HUNGRY_PEERS 8
 
-static struct rill_dht *dht_of(const struct rill_torrent *t)
+struct rill_dht *rill__torrent_dht(const struct rill_torrent *t)
 {
     if (!t->s->opts.dht || t->p.no_dht || t->mi->is_private)
         return NULL;
@@ -29,29 +28,27 @@ static void on_peers(void *ctx, const struct rill_peer_addr *peers, size_t n, bo
     struct rill_torrent *t = ctx;
     if (done) /* all of them again, with those our own node stores */
         t->dht_busy = false;
-    for (size_t i = 0; i < n; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = rill__sockaddr_from_raw(peers[i].addr, peers[i].addr_len, peers[i].port, &ss);
-        size_t before = t->ncands;
-        rill__torrent_add_candidate(t, (struct sockaddr *)&ss, sl);
-        t->dht_peers += t->ncands > before;
-    }
+    size_t added = 0;
+    for (size_t i = 0; i < n; i++)
+        added += rill__torrent_add_raw_candidate(t, peers[i].addr, peers[i].addr_len,
+                                                 peers[i].port);
+    t->dht_peers += added;
     if (n)
         rill__log(t->s, 2, "dht_peers", "%s: %zu peers from the DHT", t->mi->name, n);
-    rill__torrent_candidates_added(t);
+    if (added)
+        rill__torrent_candidates_added(t);
 }
 
 void rill__dht_torrent_tick(struct rill_torrent *t)
 {
-    struct rill_dht *d = dht_of(t);
-    if (!d || t->dht_busy || t->s->now < t->next_dht_ms || rill_dht_node_count(d) == 0)
+    struct rill_dht *d = rill__torrent_dht(t);
+    /* A seed that uploads nothing neither dials nor accepts anyone: it has
+     * nothing to look up and is not worth finding. */
+    if (!d || t->dht_busy || t->s->now < t->next_dht_ms || rill_dht_node_count(d) == 0 ||
+        rill__torrent_idle_seed(t))
         return;
     bool hungry = t->state != RILL_T_SEEDING && t->npeers < DHT_HUNGRY_PEERS;
-    /* Announce our listen port; a seed that uploads nothing is not worth
-     * finding. */
-    int rc = rill__torrent_idle_seed(t) ? rill_dht_get_peers(d, t->mi->info_hash, on_peers, t)
-                                        : rill_dht_announce(d, t->mi->info_hash, t->s->port,
-                                                            on_peers, t);
+    int rc = rill_dht_announce(d, t->mi->info_hash, t->s->port, on_peers, t);
     if (rc == 0)
         t->dht_busy = true;
     uint64_t wait = rc != 0          ? 5000
@@ -71,26 +68,17 @@ void rill__dht_torrent_gone(struct rill_torrent *t)
 /* BEP 5's `port` message: the peer runs a DHT node there. */
 void rill__dht_peer_port(struct rill_torrent *t, const struct rill__peer *p, uint16_t port)
 {
-    struct rill_dht *d = dht_of(t);
-    char ip[INET6_ADDRSTRLEN], lit[INET6_ADDRSTRLEN + 16];
-    if (!d || port == 0)
-        return;
-    if (p->addr.ss_family == AF_INET &&
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)&p->addr)->sin_addr, ip, sizeof ip))
-        snprintf(lit, sizeof lit, "%s:%u", ip, port);
-    else if (p->addr.ss_family == AF_INET6 &&
-             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&p->addr)->sin6_addr, ip,
-                       sizeof ip))
-        snprintf(lit, sizeof lit, "[%s]:%u", ip, port);
-    else
-        return;
-    (void)rill_dht_bootstrap(d, lit); /* a family without a socket: ignored */
+    struct rill_dht *d = rill__torrent_dht(t);
+    uint8_t ip[16], len;
+    uint16_t unused;
+    if (d && port != 0 && rill__sockaddr_to_raw(&p->addr, ip, &len, &unused))
+        (void)rill__dht_ping_peer(d, ip, len, port); /* a family without a socket: ignored */
 }
 
 /* Tells a new peer our DHT port (when it set the DHT bit). */
 void rill__dht_send_port(struct rill_torrent *t, struct rill__peer *p)
 {
-    struct rill_dht *d = dht_of(t);
+    struct rill_dht *d = rill__torrent_dht(t);
     uint16_t port = d ? rill_dht_port(d, p->addr.ss_family == AF_INET6 ? 6 : 4) : 0;
     if (!port || !p->dht)
         return;

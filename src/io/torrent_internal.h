@@ -86,6 +86,9 @@ void rill__pex_tick(struct rill_torrent *t);
 void rill__pex_peer_gone(struct rill__peer *p);
 
 /* torrent_dht.c: peers from the DHT (BEP 5) */
+/* The session's DHT node if this torrent may use it (not private, not
+ * --no-dht), else NULL. */
+struct rill_dht *rill__torrent_dht(const struct rill_torrent *t);
 void rill__dht_torrent_tick(struct rill_torrent *t);
 void rill__dht_torrent_gone(struct rill_torrent *t);
 void rill__dht_peer_port(struct rill_torrent *t, const struct rill__peer *p, uint16_t port);

@@ -52,13 +52,9 @@ void rill__pex_on_msg(struct rill_torrent *t, struct rill__peer *p, const uint8_
     struct rill_pex_peer got[PEX_CANDIDATES_PER_MSG];
     size_t n = rill_pex_accept_take(&p->pex_in, m, t->s->now, got, PEX_CANDIDATES_PER_MSG);
     free(m);
-    for (size_t i = 0; i < n; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = rill__sockaddr_from_raw(got[i].addr, got[i].addr_len, got[i].port, &ss);
-        size_t before = t->ncands;
-        rill__torrent_add_candidate(t, (struct sockaddr *)&ss, sl);
-        t->pex_peers += t->ncands > before;
-    }
+    for (size_t i = 0; i < n; i++)
+        t->pex_peers += rill__torrent_add_raw_candidate(t, got[i].addr, got[i].addr_len,
+                                                        got[i].port);
     if (n)
         rill__torrent_candidates_added(t);
 }
