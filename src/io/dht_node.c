@@ -2,7 +2,6 @@
  * cores make every decision; this file moves datagrams, keeps transactions
  * and reads the clock once per callback. */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
@@ -24,34 +23,13 @@
 
 int rill__dht_addr_parse(const char *text, struct dht_addr *a)
 {
-    const char *colon = text ? strrchr(text, ':') : NULL;
-    if (!colon || colon == text || (size_t)(colon - text) >= 64)
-        return RILL_EINVAL;
-    const char *ip = text;
-    size_t ip_len = (size_t)(colon - text);
-    if (text[0] == '[') { /* [IPv6]:PORT */
-        if (ip_len < 3 || colon[-1] != ']')
-            return RILL_EINVAL;
-        ip++;
-        ip_len -= 2;
-    }
-    char lit[64];
-    memcpy(lit, ip, ip_len);
-    lit[ip_len] = 0;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long port = strtoull(colon + 1, &end, 10);
-    if (errno || end == colon + 1 || *end || port > 65535 || colon[1] == '-')
-        return RILL_EINVAL;
+    struct sockaddr_storage ss;
+    socklen_t sl;
     memset(a, 0, sizeof *a);
-    a->port = (uint16_t)port;
-    if (inet_pton(AF_INET, lit, a->ip) == 1)
-        a->len = 4;
-    else if (text[0] == '[' && inet_pton(AF_INET6, lit, a->ip) == 1)
-        a->len = 16;
-    else
+    if (rill__sockaddr_parse(text, &ss, &sl) != 0 ||
+        (ss.ss_family == AF_INET6 && text[0] != '[')) /* IPv6 only in brackets */
         return RILL_EINVAL;
-    return 0;
+    return rill__sockaddr_to_raw(&ss, a->ip, &a->len, &a->port) ? 0 : RILL_EINVAL;
 }
 
 static socklen_t to_sockaddr(const struct dht_addr *a, struct sockaddr_storage *ss)
@@ -89,16 +67,16 @@ void rill__dht_send(struct rill_dht *n, const struct rill_krpc_msg *m,
     const struct dht_fam *f = &n->fam[DHT_FAM(to->len)];
     if (f->fd < 0)
         return;
-    struct rill_buf b;
-    rill_buf_init(&b, DHT_OUT_MAX);
-    if (rill_krpc_build(m, &b) == 0) {
+    struct rill_buf *b = &n->outbuf;
+    b->len = 0;
+    b->failed = false;
+    if (rill_krpc_build(m, b) == 0) {
         struct sockaddr_storage ss;
         socklen_t sl = to_sockaddr(to, &ss);
         /* A full send buffer drops the datagram, as the network may. */
-        if (sendto(f->fd, b.data, b.len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) > 0)
-            n->st.bytes_out += b.len;
+        if (sendto(f->fd, b->data, b->len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) > 0)
+            n->st.bytes_out += b->len;
     }
-    rill_buf_free(&b);
 }
 
 /* --------------------------------------------------------- transactions */
@@ -372,6 +350,7 @@ int rill_dht_new(struct rill_dht **out, struct event_base *base,
         return RILL_ENOMEM;
     n->base = base;
     n->fam[0].fd = n->fam[1].fd = -1;
+    rill_buf_init(&n->outbuf, DHT_OUT_MAX);
     int rc = start(n, cfg);
     if (rc != 0) {
         free(n->state_path);
@@ -402,6 +381,7 @@ void rill_dht_free(struct rill_dht *n)
     rill_dht_items_free(&n->items);
     for (unsigned i = 0; i < DHT_REQUESTS_MAX; i++)
         rill__dht_item_release(&n->req[i]);
+    rill_buf_free(&n->outbuf);
     free(n->state_path);
     free(n);
 }

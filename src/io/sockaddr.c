@@ -1,6 +1,8 @@
 /* IP literals to socket addresses (see sockaddr.h). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "io/sockaddr.h"
@@ -70,10 +72,34 @@ bool rill__sockaddr_to_raw(const struct sockaddr_storage *ss, uint8_t addr[16], 
     }
     if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-        memcpy(addr, &in6->sin6_addr, 16);
-        *len = 16;
+        bool mapped = IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr);
+        *len = mapped ? 4 : 16;
+        memcpy(addr, in6->sin6_addr.s6_addr + (mapped ? 12 : 0), *len);
         *port = ntohs(in6->sin6_port);
         return true;
     }
     return false;
+}
+
+int rill__sockaddr_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+    const char *colon = text ? strrchr(text, ':') : NULL;
+    if (!colon || colon == text)
+        return RILL_EINVAL;
+    char host[64];
+    size_t hlen = (size_t)(colon - text);
+    if (text[0] == '[' && hlen >= 2 && text[hlen - 1] == ']') {
+        text++;
+        hlen -= 2;
+    }
+    if (hlen >= sizeof host)
+        return RILL_EINVAL;
+    memcpy(host, text, hlen);
+    host[hlen] = 0;
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || colon[1] == '-' || port > 65535)
+        return RILL_EINVAL;
+    return rill__sockaddr_from_ip(host, (uint16_t)port, ss, len);
 }

@@ -19,9 +19,13 @@ void rill__sockaddr_set_port(struct sockaddr_storage *ss, uint16_t port);
  * length. */
 socklen_t rill__sockaddr_from_raw(const uint8_t *addr, size_t len, uint16_t port,
                                   struct sockaddr_storage *ss);
-/* The reverse; false for a family other than IPv4 and IPv6. */
+/* The reverse (an IPv4-mapped IPv6 address gives its 4 IPv4 bytes); false
+ * for a family other than IPv4 and IPv6. */
 bool rill__sockaddr_to_raw(const struct sockaddr_storage *ss, uint8_t addr[16], uint8_t *len,
                            uint16_t *port);
+/* "ADDR:PORT" or "[v6]:PORT" (port 0 allowed) into `ss`; RILL_EINVAL
+ * otherwise. */
+int rill__sockaddr_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 /* 0.0.0.0 or :: */
 bool rill__sockaddr_is_any(const struct sockaddr_storage *ss);
 

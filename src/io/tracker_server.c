@@ -181,53 +181,15 @@ void rill__tserver_scrape(struct rill_tracker_server *t, const uint8_t *hashes, 
 
 /* ---------------------------------------------------------------- addresses */
 
-int rill__tserver_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
-{
-    const char *colon = strrchr(text, ':');
-    if (!colon || colon == text)
-        return RILL_EINVAL;
-    char host[64];
-    size_t hlen = (size_t)(colon - text);
-    if (text[0] == '[' && hlen >= 2 && text[hlen - 1] == ']') {
-        text++;
-        hlen -= 2;
-    }
-    if (hlen >= sizeof host)
-        return RILL_EINVAL;
-    memcpy(host, text, hlen);
-    host[hlen] = 0;
-    char *end;
-    errno = 0;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    if (errno || *end || end == colon + 1 || port > 65535)
-        return RILL_EINVAL;
-    return rill__sockaddr_from_ip(host, (uint16_t)port, ss, len);
-}
-
 bool rill__tserver_peer_addr(const struct sockaddr *sa, int *family, uint8_t addr[16],
                              uint16_t *port)
 {
+    uint8_t len;
     memset(addr, 0, 16);
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        *family = RILL_TRACKER_IPV4;
-        memcpy(addr, &in->sin_addr, 4);
-        *port = ntohs(in->sin_port);
-        return true;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        *port = ntohs(in6->sin6_port);
-        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-            *family = RILL_TRACKER_IPV4;
-            memcpy(addr, in6->sin6_addr.s6_addr + 12, 4);
-        } else {
-            *family = RILL_TRACKER_IPV6;
-            memcpy(addr, in6->sin6_addr.s6_addr, 16);
-        }
-        return true;
-    }
-    return false;
+    if (!rill__sockaddr_to_raw((const struct sockaddr_storage *)sa, addr, &len, port))
+        return false;
+    *family = len == 4 ? RILL_TRACKER_IPV4 : RILL_TRACKER_IPV6;
+    return true;
 }
 
 uint16_t rill__tserver_bound_port(int fd)

@@ -78,9 +78,6 @@ void rill__tserver_scrape(struct rill_tracker_server *t, const uint8_t *hashes, 
 bool rill__tserver_allowed(const struct rill_tracker_server *t,
                            const uint8_t info_hash[RILL_SHA1_LEN]);
 
-/* Parses "ADDR:PORT" ("[v6]:PORT"; port 0 allowed) into `ss`. */
-int rill__tserver_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len);
-
 /* The local port a socket is bound to. */
 uint16_t rill__tserver_bound_port(int fd);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "io/sockaddr.h"
 #include "io/tracker_server.h"
 #include "util/util.h"
 
@@ -191,7 +192,7 @@ int rill__tserver_http_start(struct rill_tracker_server *t, struct rill_error *e
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    if (rill__tserver_parse_addr(t->opts.http, &ss, &len) != 0)
+    if (rill__sockaddr_parse(t->opts.http, &ss, &len) != 0)
         return rill__fail(err, RILL_EINVAL, 0, "bad HTTP address '%s' (want ADDR:PORT)",
                           t->opts.http);
     t->http = evhttp_new(t->base);

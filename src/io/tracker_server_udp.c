@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "io/sockaddr.h"
 #include "io/tracker_server.h"
 #include "util/util.h"
 
@@ -149,7 +150,7 @@ int rill__tserver_udp_start(struct rill_tracker_server *t, struct rill_error *er
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    if (rill__tserver_parse_addr(t->opts.udp, &ss, &len) != 0)
+    if (rill__sockaddr_parse(t->opts.udp, &ss, &len) != 0)
         return rill__fail(err, RILL_EINVAL, 0, "bad UDP address '%s' (want ADDR:PORT)",
                           t->opts.udp);
     size_t bytes = sizeof(struct batch) + (size_t)BATCH * OUT_MAX;
