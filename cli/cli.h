@@ -4,6 +4,7 @@
 #ifndef RILL_CLI_H
 #define RILL_CLI_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +50,7 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "[YYYY-MM-DD HH:MM:SS] MESSAGE\n" on stderr: the log of a
  * long-running command (rill tracker, rill dht). */
 void cli_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_vlog(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 /* Prints "Try 'rill CMD --help'." on stderr and returns CLI_EXIT_USAGE;
  * `cmd` may be NULL for the top level. */
 int cli_usage_hint(const char *cmd);

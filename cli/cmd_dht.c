@@ -1,16 +1,10 @@
 /* rill dht: a Mainline DHT node (librill's rill_dht_*), run until a signal,
  * or joined for one question: get-peers, announce, stats. */
-#include <arpa/inet.h>
-#include <event2/event.h>
-#include <event2/util.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
 #include "cli.h"
 #include "dht_cli.h"

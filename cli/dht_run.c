@@ -27,8 +27,6 @@ struct run {
     enum phase phase;
     int status;
     uint64_t start_ms, joined_ms, next_stats_ms, next_boot_ms;
-    size_t n_peers;
-    struct rill_peer_addr peers[RILL_DHT_VALUES_MAX];
 };
 
 static void log_line(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -36,12 +34,10 @@ static void log_line(const struct run *r, const char *fmt, ...)
 {
     if (r->a->quiet)
         return;
-    char text[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    cli_vlog(fmt, ap);
     va_end(ap);
-    cli_log("%s", text);
 }
 
 /* "1.2.3.4:6881" or "[::1]:6881" */
@@ -59,7 +55,8 @@ static int bootstrap(struct run *r)
 
 /* -------------------------------------------------------------- output */
 
-static void print_peers(struct run *r, unsigned hops)
+static void print_peers(struct run *r, const struct rill_peer_addr *peers, size_t n,
+                        unsigned hops)
 {
     uint64_t took = cli_now_ms() - r->start_ms;
     char text[INET6_ADDRSTRLEN + 16];
@@ -73,8 +70,8 @@ static void print_peers(struct run *r, unsigned hops)
         cli_json_cstr(&j, hex);
         cli_json_key(&j, "peers");
         cli_json_array_compact(&j);
-        for (size_t i = 0; i < r->n_peers; i++) {
-            fmt_peer(&r->peers[i], text, sizeof text);
+        for (size_t i = 0; i < n; i++) {
+            fmt_peer(&peers[i], text, sizeof text);
             cli_json_cstr(&j, text);
         }
         cli_json_end(&j);
@@ -87,8 +84,8 @@ static void print_peers(struct run *r, unsigned hops)
         cli_json_end(&j);
         cli_json_finish(&j);
     } else {
-        for (size_t i = 0; i < r->n_peers; i++) {
-            fmt_peer(&r->peers[i], text, sizeof text);
+        for (size_t i = 0; i < n; i++) {
+            fmt_peer(&peers[i], text, sizeof text);
             puts(text);
         }
     }
@@ -97,8 +94,8 @@ static void print_peers(struct run *r, unsigned hops)
         fprintf(stderr, "rill: announced to %u node%s\n", stored, stored == 1 ? "" : "s");
     if (!r->a->quiet)
         fprintf(stderr, "rill: %s %zu peer%s in %.2f s (joined in %.2f s, %u hop%s)\n",
-                r->a->cmd[0] == 'a' ? "announced; found" : "found", r->n_peers,
-                r->n_peers == 1 ? "" : "s", (double)took / 1000.0,
+                r->a->cmd[0] == 'a' ? "announced; found" : "found", n,
+                n == 1 ? "" : "s", (double)took / 1000.0,
                 (double)r->joined_ms / 1000.0, hops, hops == 1 ? "" : "s");
 }
 
@@ -179,9 +176,7 @@ static void on_peers(void *ctx, const struct rill_peer_addr *peers, size_t n, bo
     struct run *r = ctx;
     if (!done || r->phase != ASKING)
         return;
-    r->n_peers = n;
-    memcpy(r->peers, peers, n * sizeof *peers);
-    print_peers(r, rill_dht_last_hops(r->d));
+    print_peers(r, peers, n, rill_dht_last_hops(r->d));
     finish(r, n || r->a->cmd[0] == 'a' ? CLI_EXIT_OK : CLI_EXIT_PROBLEMS);
 }
 

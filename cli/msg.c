@@ -16,18 +16,23 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
-void cli_log(const char *fmt, ...)
+void cli_vlog(const char *fmt, va_list ap)
 {
     time_t now = time(NULL);
     struct tm tm;
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
     fprintf(stderr, "[%s] ", stamp);
+    vfprintf(stderr, fmt, ap);
+    putc('\n', stderr);
+}
+
+void cli_log(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cli_vlog(fmt, ap);
     va_end(ap);
-    putc('\n', stderr);
 }
 
 int cli_bad_value(const char *cmd, const char *opt, const char *val, const char *why)

@@ -36,17 +36,14 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void rill__dht_sim_sort_u32(uint32_t *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_u32);
-}
-
-void rill__dht_sim_hops(uint32_t *v, size_t n, double *mean, double *median, double *p99)
+/* Hop statistics: mean, median and 99th percentile (nearest rank) of
+ * v[0..n), which is sorted in place. */
+static void hop_stats(uint32_t *v, size_t n, double *mean, double *median, double *p99)
 {
     *mean = *median = *p99 = 0;
     if (n == 0)
         return;
-    rill__dht_sim_sort_u32(v, n);
+    qsort(v, n, sizeof *v, cmp_u32);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += v[i];
@@ -56,7 +53,8 @@ void rill__dht_sim_hops(uint32_t *v, size_t n, double *mean, double *median, dou
     *p99 = v[r > 0 ? r - 1 : 0];
 }
 
-double rill__dht_sim_busiest(const uint32_t *load, size_t n, uint64_t total)
+/* The largest of load[0..n) as a share of `total` (0 when total is 0). */
+static double busiest(const uint32_t *load, size_t n, uint64_t total)
 {
     uint32_t m = 0;
     for (size_t i = 0; i < n; i++)
@@ -69,9 +67,9 @@ void rill__dht_sim_cost_fill(struct rill_dht_sim_cost *out, uint32_t lookups,
                              struct rill__dht_sim_tally *t, const uint32_t *load, uint32_t nodes)
 {
     out->lookups = lookups;
-    rill__dht_sim_hops(t->hops, t->n_hops, &out->hops_mean, &out->hops_median, &out->hops_p99);
+    hop_stats(t->hops, t->n_hops, &out->hops_mean, &out->hops_median, &out->hops_p99);
     out->msgs_mean = (double)t->msgs / lookups;
-    out->busiest_share = rill__dht_sim_busiest(load, nodes, t->msgs);
+    out->busiest_share = busiest(load, nodes, t->msgs);
     out->success = (double)t->ok / lookups;
     out->latency_ms = t->n_hops ? t->lat_ms / t->n_hops : 0;
 }

@@ -120,16 +120,6 @@ int rill_dht_sim_churn(int engine, unsigned variant, uint32_t nodes, double rate
 /* The fixed round-trip time between nodes a and b: 20..300 ms. */
 uint32_t rill__dht_sim_rtt(uint64_t seed, uint32_t a, uint32_t b);
 
-/* Sorts v[0..n) ascending. */
-void rill__dht_sim_sort_u32(uint32_t *v, size_t n);
-
-/* Hop statistics: mean, median and 99th percentile (nearest rank) of
- * v[0..n), which is sorted in place. */
-void rill__dht_sim_hops(uint32_t *v, size_t n, double *mean, double *median, double *p99);
-
-/* The largest of load[0..n) as a share of `total` (0 when total is 0). */
-double rill__dht_sim_busiest(const uint32_t *load, size_t n, uint64_t total);
-
 /* What a cost experiment counted over its lookups: hops[0..n_hops) (every
  * lookup, or only the answered ones: flooding), the latency summed over
  * those same lookups, messages and answers over all. */

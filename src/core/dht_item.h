@@ -26,8 +26,8 @@
 
 #include "core/krpc.h"
 
-#define RILL_DHT_ITEM_V_MAX 1000      /* bytes of a bencoded value */
-#define RILL_DHT_ITEM_SALT_MAX 64     /* bytes of a salt */
+#define RILL_DHT_ITEM_V_MAX RILL_DHT_ITEM_VALUE_MAX  /* bytes of a bencoded value */
+#define RILL_DHT_ITEM_SALT_MAX RILL_DHT_ITEM_SALT_MAX_LEN /* bytes of a salt */
 #define RILL_DHT_ITEM_TTL_MS 7200000u /* 2 h: an item's life after its last put */
 #define RILL_DHT_ITEMS_DEFAULT 1000u  /* items a node keeps */
 #define RILL_DHT_ITEMS_MAX (1u << 20)

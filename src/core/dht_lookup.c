@@ -150,7 +150,6 @@ int rill_dht_lookup_replied(struct rill_dht_lookup *l, const uint8_t id[RILL_KRP
         memcpy(c->token, token, token_len);
         c->token_len = (uint8_t)token_len;
     }
-    l->replies++;
     /* cand_add() moves entries, so `c` is not used past this point. */
     unsigned depth = (unsigned)c->depth + 1;
     for (size_t k = 0; k < n; k++)
@@ -167,7 +166,6 @@ int rill_dht_lookup_failed(struct rill_dht_lookup *l, const uint8_t id[RILL_KRPC
         return RILL_ENOENT;
     l->c[i].state = RILL_DHT_CAND_FAILED;
     l->in_flight--;
-    l->fails++;
     return 0;
 }
 
@@ -181,8 +179,7 @@ size_t rill_dht_lookup_timeouts(struct rill_dht_lookup *l, uint64_t now_ms, uint
             continue;
         c->state = RILL_DHT_CAND_FAILED;
         l->in_flight--;
-        l->fails++;
-        expired++;
+            expired++;
     }
     return expired;
 }

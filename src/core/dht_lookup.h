@@ -66,8 +66,6 @@ struct rill_dht_lookup {
     uint8_t n;    /* candidates in c[] */
     uint8_t in_flight;
     uint32_t queries; /* queries handed out by next() */
-    uint32_t replies; /* answers taken by replied() */
-    uint32_t fails;   /* failed() and timeouts() */
     struct rill_dht_cand c[RILL_DHT_LOOKUP_MAX];
 };
 

@@ -287,12 +287,7 @@ static void ban(struct rill_utmeta_fetch *f, uint32_t peer)
             f->n_reported--;
     }
     f->banned[f->n_banned++] = peer;
-    struct rill_utmeta_slot *s = slot_find(f, peer);
-    if (s) {
-        while (s->n_inflight > 0)
-            slot_drop_req(f, s, 0);
-        s->used = false;
-    }
+    rill_utmeta_fetch_peer_gone(f, peer);
 }
 
 bool rill_utmeta_fetch_pop_liar(struct rill_utmeta_fetch *f, uint32_t *peer)
